@@ -1,0 +1,125 @@
+/**
+ * One base for every error briefwright raises on purpose. Only the API layer maps these to HTTP
+ * status codes; everything below it speaks in codes and `isRetryable`.
+ */
+export class BriefwrightError extends Error {
+  /** Stable machine-readable name, e.g. `validation-failed`. */
+  readonly code: string;
+  /** Whether trying the same thing again later may succeed. */
+  readonly isRetryable: boolean;
+
+  constructor(code: string, message: string, options: { cause?: unknown; isRetryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.isRetryable = options.isRetryable ?? false;
+  }
+}
+
+/** A configuration value is missing or malformed; the message names the environment variable. */
+export class ConfigError extends BriefwrightError {
+  readonly variable: string;
+  constructor(variable: string, message: string, options: { cause?: unknown } = {}) {
+    super("config-invalid", `${variable}: ${message}`, options);
+    this.variable = variable;
+  }
+}
+
+/** Input from outside (a request, a file from the model) broke a rule; `issues` lists each break. */
+export class ValidationError extends BriefwrightError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(issues: readonly ValidationIssue[], options: { cause?: unknown } = {}) {
+    super("validation-failed", issues.map((i) => `${i.path}: ${i.message}`).join("; "), options);
+    this.issues = issues;
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `attachments.0.url`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The caller's secret does not match. */
+export class AuthenticationError extends BriefwrightError {
+  constructor() {
+    super("secret-mismatch", "secret does not match");
+  }
+}
+
+/** An attachment could not be decoded or named safely. */
+export class AttachmentError extends BriefwrightError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("attachment-invalid", message, options);
+  }
+}
+
+/** An outbound URL was refused (scheme, private address, size, time). */
+export class OutboundUrlError extends BriefwrightError {
+  constructor(message: string, options: { cause?: unknown; isRetryable?: boolean } = {}) {
+    super("outbound-url-refused", message, options);
+  }
+}
+
+/** A call to a language model failed. */
+export class LanguageModelError extends BriefwrightError {
+  readonly provider: string;
+  readonly statusCode: number | undefined;
+  constructor(
+    provider: string,
+    message: string,
+    options: { cause?: unknown; isRetryable?: boolean; statusCode?: number; code?: string } = {},
+  ) {
+    super(options.code ?? "llm-call-failed", `${provider}: ${message}`, options);
+    this.provider = provider;
+    this.statusCode = options.statusCode;
+  }
+}
+
+/** The model answered, but not with files we can use. */
+export class GenerationParseError extends BriefwrightError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("generation-unparseable", message, { ...options, isRetryable: true });
+  }
+}
+
+/** A forge operation (repository, commit, Pages) failed. */
+export class ForgeError extends BriefwrightError {
+  constructor(message: string, options: { cause?: unknown; isRetryable?: boolean; code?: string } = {}) {
+    super(options.code ?? "forge-failed", message, options);
+  }
+}
+
+/** The store could not read or write. */
+export class StoreError extends BriefwrightError {
+  constructor(message: string, options: { cause?: unknown; isRetryable?: boolean } = {}) {
+    super("store-failed", message, options);
+  }
+}
+
+/** A thing that was asked for does not exist. */
+export class NotFoundError extends BriefwrightError {
+  constructor(what: string) {
+    super("not-found", `${what} not found`);
+  }
+}
+
+/** The report could not be delivered before the round's deadline. */
+export class ReportDeliveryError extends BriefwrightError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("report-undelivered", message, options);
+  }
+}
+
+/** The round's time budget ran out. */
+export class DeadlineExceededError extends BriefwrightError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("deadline-exceeded", message, options);
+  }
+}
+
+/** Gives a message for anything thrown, without assuming it is an Error. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,51 @@
+/** A check as it arrived on the wire (PROTOCOL §4): a string or `{ js }`. */
+export type RawCheck = string | { readonly js: string };
+
+export interface RawAttachment {
+  readonly name: string;
+  readonly url: string;
+}
+
+/** A validated task request, minus the secret (which never leaves the API layer). */
+export interface TaskRequest {
+  readonly email: string;
+  readonly task: string;
+  readonly round: number;
+  readonly nonce: string;
+  readonly brief: string;
+  readonly checks: readonly RawCheck[];
+  readonly evaluationUrl: string;
+  readonly attachments: readonly RawAttachment[];
+}
+
+export type RoundStatus = "queued" | "running" | "succeeded" | "failed";
+
+/** What the round delivered; also the body of the report (PROTOCOL §3), less the echoed fields. */
+export interface DeployResult {
+  readonly repoUrl: string;
+  readonly commitSha: string;
+  readonly pagesUrl: string;
+}
+
+/** The report body exactly as PROTOCOL §3 spells it. */
+export interface ReportBody {
+  readonly email: string;
+  readonly task: string;
+  readonly round: number;
+  readonly nonce: string;
+  readonly repo_url: string;
+  readonly commit_sha: string;
+  readonly pages_url: string;
+}
+
+export function reportBody(request: TaskRequest, result: DeployResult): ReportBody {
+  return {
+    email: request.email,
+    task: request.task,
+    round: request.round,
+    nonce: request.nonce,
+    repo_url: result.repoUrl,
+    commit_sha: result.commitSha,
+    pages_url: result.pagesUrl,
+  };
+}
