@@ -1,0 +1,487 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { createGoogleGenerativeAI } from "@ai-sdk/google";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { APICallError, embedMany, generateText, jsonSchema, Output, streamText, tool } from "ai";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { outputFormatLine, type OutputFormat } from "../../src/domain/output-format.ts";
+import type { FixtureFile } from "../../src/fake-llm/fixture-file.ts";
+import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts";
+
+const SHARED_LLM_FIXTURES = "/work/shared/fixtures/llm";
+const SHARED_TASKS = "/work/shared/fixtures/tasks";
+
+let fake: FakeLlm | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+async function start(fixtures: Parameters<typeof startFakeLlm>[0]["fixtures"], requireKey = false): Promise<FakeLlm> {
+  fake = await startFakeLlm({ fixtures, requireKey });
+  return fake;
+}
+
+function openai(server: FakeLlm, settings: { structured?: boolean } = {}) {
+  return createOpenAICompatible({
+    name: "vllm",
+    baseURL: `${server.url}/v1`,
+    apiKey: "test-key",
+    includeUsage: true,
+    supportsStructuredOutputs: settings.structured ?? false,
+  });
+}
+
+function gemini(server: FakeLlm) {
+  return createGoogleGenerativeAI({ baseURL: `${server.url}/v1beta`, apiKey: "test-key" });
+}
+
+function system(format: OutputFormat): string {
+  return `You write web apps.\n${outputFormatLine(format)}\nAnswer with the files only.`;
+}
+
+const files = (name: string): FixtureFile["fixtures"][number]["responses"][number] => ({
+  files: { "index.html": `<!doctype html><title>${name}</title>\n` },
+});
+
+/** Asks for files in `files-json` and returns the parsed file map. */
+async function askFiles(server: FakeLlm, prompt: string): Promise<Record<string, string>> {
+  const { text } = await generateText({
+    model: openai(server)("coder"),
+    system: system("files-json"),
+    prompt,
+    maxRetries: 0,
+  });
+  return (JSON.parse(text) as { files: Record<string, string> }).files;
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+describe("fake-llm matching and scripting", () => {
+  it("serves the first fixture whose match strings all occur, in file order then fixture order", async () => {
+    const server = await start([
+      {
+        fixtures: [
+          { match: ["alpha"], responses: [files("first")] },
+          { match: ["alpha", "beta"], responses: [files("second")] },
+        ],
+      },
+      { fixtures: [{ match: [], responses: [files("catch-all")] }] },
+    ]);
+    expect((await askFiles(server, "alpha and beta"))["index.html"]).toContain("first");
+    expect((await askFiles(server, "only beta"))["index.html"]).toContain("catch-all");
+    expect(server.requests.map((r) => [r.fixtureIndex, r.fixtureSource])).toEqual([
+      [0, "fixtures[0]#0"],
+      [2, "fixtures[1]#0"],
+    ]);
+  });
+
+  it("matches against the system message too, and needs every match string", async () => {
+    const server = await start([
+      { fixtures: [{ match: ["write web apps", "gamma"], responses: [files("system-matched")] }] },
+    ]);
+    expect((await askFiles(server, "gamma"))["index.html"]).toContain("system-matched");
+    const missing = await generateText({ model: openai(server)("coder"), system: system("files-json"), prompt: "delta", maxRetries: 0 }).catch(
+      (error: unknown) => error,
+    );
+    expect(APICallError.isInstance(missing) && missing.statusCode).toBe(404);
+  });
+
+  it("loads a directory's *.json files in name order", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fake-llm-"));
+    try {
+      await writeFile(join(dir, "b.json"), JSON.stringify({ fixtures: [{ match: [], responses: [files("from-b")] }] }));
+      await writeFile(join(dir, "a.json"), JSON.stringify({ fixtures: [{ match: [], responses: [files("from-a")] }] }));
+      await writeFile(join(dir, "notes.txt"), "not a fixture");
+      const server = await start(dir);
+      expect((await askFiles(server, "anything"))["index.html"]).toContain("from-a");
+      expect(server.requests[0]?.fixtureSource).toBe("a.json#0");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a malformed fixture file and names the field", async () => {
+    await expect(startFakeLlm({ fixtures: [{ fixtures: [{ match: [], responses: [{ delay_ms: 5 }] }] }] })).rejects.toThrow(
+      /fixtures\[0\]:fixtures\.0\.responses\.0/,
+    );
+    await expect(
+      startFakeLlm({ fixtures: [{ fixtures: [{ match: [], response: [files("typo")] }] } as unknown as FixtureFile] }),
+    ).rejects.toThrow(/responses/);
+  });
+
+  it("serves responses in turn and repeats the last", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [files("one"), files("two")] }] }]);
+    const titles = [];
+    for (let i = 0; i < 3; i += 1) titles.push((await askFiles(server, "go"))["index.html"]);
+    expect(titles.map((t) => /<title>(\w+)</.exec(t!)?.[1])).toEqual(["one", "two", "two"]);
+    expect(server.requests.map((r) => r.responseIndex)).toEqual([0, 1, 1]);
+  });
+
+  it("answers a scripted status in the provider's error shape, with Retry-After", async () => {
+    const server = await start([
+      { fixtures: [{ match: [], responses: [{ status: 429, retry_after: 7 }, { status: 503, message: "overloaded" }, files("ok")] }] },
+    ]);
+    const body = {
+      model: "coder",
+      messages: [
+        { role: "system", content: system("files-json") },
+        { role: "user", content: "go" },
+      ],
+    };
+    const limited = await postJson(`${server.url}/v1/chat/completions`, body);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("7");
+    expect(JSON.parse(limited.text)).toMatchObject({ error: { type: "rate_limit_error", message: expect.any(String) } });
+
+    const unavailable = await generateText({ model: openai(server)("coder"), system: system("files-json"), prompt: "go", maxRetries: 0 }).catch(
+      (error: unknown) => error,
+    );
+    expect(APICallError.isInstance(unavailable)).toBe(true);
+    expect((unavailable as APICallError).statusCode).toBe(503);
+    expect((unavailable as APICallError).message).toBe("overloaded");
+    expect(server.requests.map((r) => r.status)).toEqual([429, 503]);
+  });
+
+  it("answers Gemini errors in Google's shape", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [{ status: 503 }] }] }]);
+    const response = await postJson(`${server.url}/v1beta/models/gemini-2.0-flash:generateContent`, {
+      systemInstruction: { parts: [{ text: system("files-json") }] },
+      contents: [{ role: "user", parts: [{ text: "go" }] }],
+    });
+    expect(response.status).toBe(503);
+    expect(JSON.parse(response.text)).toMatchObject({ error: { code: 503, status: "UNAVAILABLE", message: expect.any(String) } });
+  });
+
+  it("waits delay_ms before answering, plain and before the first streamed byte", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [{ delay_ms: 300, ...files("slow") }] }] }]);
+    let started = Date.now();
+    await askFiles(server, "go");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+
+    started = Date.now();
+    const result = streamText({ model: openai(server)("coder"), system: system("files-json"), prompt: "go", maxRetries: 0 });
+    let firstDeltaAt: number | undefined;
+    for await (const _delta of result.textStream) firstDeltaAt ??= Date.now();
+    expect(firstDeltaAt! - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it("holds a hung request until the client gives up", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [{ hang: true }] }] }]);
+    const started = Date.now();
+    const error = await generateText({
+      model: openai(server)("coder"),
+      system: system("files-json"),
+      prompt: "go",
+      maxRetries: 0,
+      abortSignal: AbortSignal.timeout(200),
+    }).catch((e: unknown) => e);
+    expect((error as Error).name).toMatch(/TimeoutError|AbortError/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(server.requests[0]?.status).toBeUndefined();
+  });
+
+  it("answers 404 naming the match lists when no fixture matches", async () => {
+    const server = await start([
+      {
+        fixtures: [
+          { match: ["needle-one"], responses: [files("x")] },
+          { match: ["needle-two", "x"], responses: [files("x")] },
+        ],
+      },
+    ]);
+    const response = await postJson(`${server.url}/v1/chat/completions`, {
+      model: "coder",
+      messages: [
+        { role: "system", content: system("file-blocks") },
+        { role: "user", content: "haystack" },
+      ],
+    });
+    expect(response.status).toBe(404);
+    const message = (JSON.parse(response.text) as { error: { message: string } }).error.message;
+    expect(message).toContain("no fixture matches");
+    expect(message).toContain('["needle-one"]');
+    expect(message).toContain('["needle-two","x"]');
+  });
+
+  it("does not consume fixture responses for requests that produce no files", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [files("one"), files("two")] }] }]);
+    const prose = await generateText({ model: openai(server)("coder"), system: "You write READMEs.", prompt: "Describe the sales dashboard", maxRetries: 0 });
+    expect(prose.text).toContain("sales");
+    const again = await generateText({ model: openai(server)("coder"), system: "You write READMEs.", prompt: "Describe the sales dashboard", maxRetries: 0 });
+    expect(again.text).toBe(prose.text);
+    expect((await askFiles(server, "go"))["index.html"]).toContain("one");
+    expect(server.requests.map((r) => r.fileProducing)).toEqual([false, false, true]);
+    expect(server.requests[2]?.responseIndex).toBe(0);
+  });
+
+  it("rejects an unknown output format name instead of guessing", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [files("x")] }] }]);
+    const response = await postJson(`${server.url}/v1/chat/completions`, {
+      model: "coder",
+      messages: [{ role: "system", content: "OUTPUT FORMAT: yaml-files" }, { role: "user", content: "go" }],
+    });
+    expect(response.status).toBe(400);
+    expect(response.text).toContain("files-json, file-blocks, edit-blocks");
+  });
+});
+
+describe("fake-llm output formats", () => {
+  const content = {
+    "index.html": "<!doctype html>\n<pre>```js\nx\n```</pre>\n",
+    "app.js": "console.log(1);",
+  };
+  const fixtures: FixtureFile[] = [{ fixtures: [{ match: [], responses: [{ files: content }] }] }];
+
+  async function answer(format: OutputFormat): Promise<string> {
+    const server = fake ?? (await start(fixtures));
+    const { text } = await generateText({ model: openai(server)("coder"), system: system(format), prompt: "go", maxRetries: 0 });
+    return text;
+  }
+
+  it("files-json: one JSON object with every file", async () => {
+    expect(JSON.parse(await answer("files-json"))).toEqual({ files: content });
+  });
+
+  it("file-blocks: FILE: lines, each followed by one fenced block that survives backticks inside", async () => {
+    const text = await answer("file-blocks");
+    const parsed: Record<string, string> = {};
+    for (const match of text.matchAll(/^FILE: (.+)\n(`{3,})[^\n]*\n([\s\S]*?)^\2$/gm)) parsed[match[1]!] = match[3]!;
+    expect(parsed).toEqual({ "index.html": content["index.html"], "app.js": `${content["app.js"]}\n` });
+  });
+
+  it("edit-blocks: FILE: lines, each with an empty SEARCH that replaces the whole file", async () => {
+    const text = await answer("edit-blocks");
+    const parsed: Record<string, string> = {};
+    for (const match of text.matchAll(/^FILE: (.+)\n<<<<<<< SEARCH\n([\s\S]*?)^=======\n([\s\S]*?)^>>>>>>> REPLACE$/gm)) {
+      expect(match[2]).toBe("");
+      parsed[match[1]!] = match[3]!;
+    }
+    expect(parsed).toEqual({ "index.html": content["index.html"], "app.js": `${content["app.js"]}\n` });
+  });
+
+  const writeFiles = tool({
+    description: "Write the app's files",
+    inputSchema: jsonSchema<{ files: Record<string, string> }>({
+      type: "object",
+      properties: { files: { type: "object", additionalProperties: { type: "string" } } },
+      required: ["files"],
+    }),
+  });
+
+  it("tool call: a function with a files parameter is called with {files}, plain and streamed", async () => {
+    const server = await start(fixtures);
+    const plain = await generateText({ model: openai(server)("coder"), tools: { write_files: writeFiles }, prompt: "go", maxRetries: 0 });
+    expect(plain.finishReason).toBe("tool-calls");
+    expect(plain.toolCalls).toHaveLength(1);
+    expect(plain.toolCalls[0]).toMatchObject({ toolName: "write_files", input: { files: content } });
+
+    const streamed = streamText({ model: openai(server)("coder"), tools: { write_files: writeFiles }, prompt: "go", maxRetries: 0 });
+    const calls = await streamed.toolCalls;
+    expect(calls[0]).toMatchObject({ toolName: "write_files", input: { files: content } });
+    expect(server.requests.map((r) => r.delivery)).toEqual(["tool-call", "tool-call"]);
+  });
+
+  it("tool call on Gemini: a functionDeclaration with files gets a functionCall part", async () => {
+    const server = await start(fixtures);
+    const result = await generateText({ model: gemini(server)("gemini-2.0-flash"), tools: { write_files: writeFiles }, prompt: "go", maxRetries: 0 });
+    expect(result.toolCalls[0]).toMatchObject({ toolName: "write_files", input: { files: content } });
+  });
+});
+
+describe("fake-llm wire protocols", () => {
+  it("streams the same text as the plain answer, in several deltas, with the same usage", async () => {
+    const server = await start(SHARED_LLM_FIXTURES);
+    const request = { model: openai(server)("coder"), system: system("file-blocks"), prompt: "Add #product-sales", maxRetries: 0 };
+    const plain = await generateText(request);
+    const streamed = streamText(request);
+    const deltas: string[] = [];
+    for await (const delta of streamed.textStream) deltas.push(delta);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join("")).toBe(plain.text);
+    expect(await streamed.usage).toMatchObject({ inputTokens: plain.usage.inputTokens, outputTokens: plain.usage.outputTokens });
+    expect(plain.usage.inputTokens).toBe(server.requests[0]?.usage?.promptTokens);
+    expect(plain.usage.outputTokens).toBe(server.requests[0]?.usage?.completionTokens);
+  });
+
+  it("speaks raw OpenAI SSE: role delta first, chat.completion.chunk objects, usage chunk, [DONE]", async () => {
+    const server = await start(SHARED_LLM_FIXTURES);
+    const response = await postJson(`${server.url}/v1/chat/completions`, {
+      model: "coder",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: "Say hello" }],
+    });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const events = response.text.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
+    expect(chunks.every((c) => c.object === "chat.completion.chunk")).toBe(true);
+    expect(chunks[0].choices[0].delta.role).toBe("assistant");
+    expect(chunks.at(-2).choices[0].finish_reason).toBe("stop");
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 3, total_tokens: expect.any(Number) } });
+  });
+
+  it("lists models", async () => {
+    const server = await start([]);
+    const response = await fetch(`${server.url}/v1/models`);
+    expect(await response.json()).toMatchObject({ object: "list", data: [{ id: "fake-llm", object: "model" }] });
+  });
+
+  it("answers json_object mode with an {answer} object", async () => {
+    const server = await start([]);
+    const result = await generateText({ model: openai(server)("coder"), output: Output.json(), prompt: "Summarise the brief", maxRetries: 0 });
+    expect(server.requests[0]?.body).toMatchObject({ response_format: { type: "json_object" } });
+    expect(result.output).toEqual({ answer: "Answer about summarise and brief." });
+  });
+
+  it("synthesises an object that satisfies a json_schema", async () => {
+    const server = await start([]);
+    const schema = z.object({
+      summary: z.string(),
+      score: z.number().min(1).max(10),
+      passed: z.boolean(),
+      tags: z.array(z.string()).min(2),
+      verdict: z.enum(["good", "bad"]),
+      note: z.string().nullable(),
+    });
+    const result = await generateText({
+      model: openai(server, { structured: true })("coder"),
+      output: Output.object({ schema }),
+      prompt: "Judge the README quality",
+      maxRetries: 0,
+    });
+    expect(server.requests[0]?.body).toMatchObject({ response_format: { type: "json_schema" } });
+    expect(result.output).toMatchObject({ score: 1, passed: true, verdict: "good" });
+    expect(result.output.tags).toHaveLength(2);
+    expect(result.output.summary).toContain("judge");
+  });
+
+  it("Gemini: plain, streamed (same text, several chunks), structured, usage", async () => {
+    const server = await start(SHARED_LLM_FIXTURES);
+    const model = gemini(server)("gemini-2.0-flash");
+    const request = { model, system: system("files-json"), prompt: "Add a Bootstrap table #product-sales", maxRetries: 0 };
+    const plain = await generateText(request);
+    expect(JSON.parse(plain.text).files["index.html"]).toContain('id="product-sales"');
+    expect(plain.usage.outputTokens).toBe(server.requests[0]?.usage?.completionTokens);
+
+    const streamed = streamText(request);
+    const deltas: string[] = [];
+    for await (const delta of streamed.textStream) deltas.push(delta);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join("")).toBe(plain.text);
+    expect((await streamed.usage).inputTokens).toBe(plain.usage.inputTokens);
+    expect(server.requests.map((r) => r.route)).toEqual(["gemini-generate-content", "gemini-stream-generate-content"]);
+
+    const structured = await generateText({
+      model,
+      output: Output.object({ schema: z.object({ expression: z.string(), confidence: z.number() }) }),
+      prompt: "Turn the check into an assertion",
+      maxRetries: 0,
+    });
+    expect(structured.output).toMatchObject({ expression: expect.any(String), confidence: 0 });
+  });
+
+  it("embeds deterministically into unit vectors where shared words mean closeness", async () => {
+    const server = await start([]);
+    const values = ["sales summary table", "sales summary chart", "markdown viewer"];
+    const { embeddings, usage } = await embedMany({ model: openai(server).embeddingModel("minilm"), values, maxRetries: 0 });
+    expect(embeddings).toHaveLength(3);
+    for (const vector of embeddings) {
+      expect(vector).toHaveLength(384);
+      expect(Math.hypot(...vector)).toBeCloseTo(1, 6);
+    }
+    const dot = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
+    expect(dot(embeddings[0]!, embeddings[1]!)).toBeGreaterThan(dot(embeddings[0]!, embeddings[2]!));
+    expect(usage.tokens).toBeGreaterThan(0);
+    const again = await embedMany({ model: openai(server).embeddingModel("minilm"), values: [values[0]!], maxRetries: 0 });
+    expect(again.embeddings[0]).toEqual(embeddings[0]);
+  });
+
+  it("answers malformed bodies with 400 in each provider's error shape", async () => {
+    const server = await start([]);
+    const openaiBad = await postJson(`${server.url}/v1/chat/completions`, "{not json");
+    expect(openaiBad.status).toBe(400);
+    expect(JSON.parse(openaiBad.text)).toMatchObject({ error: { type: "invalid_request_error" } });
+    const missing = await postJson(`${server.url}/v1/chat/completions`, { model: "coder" });
+    expect(missing.status).toBe(400);
+    expect(JSON.parse(missing.text).error.message).toContain("messages");
+    const geminiBad = await postJson(`${server.url}/v1beta/models/g:generateContent`, { contents: "nope" });
+    expect(geminiBad.status).toBe(400);
+    expect(JSON.parse(geminiBad.text)).toMatchObject({ error: { code: 400, status: "INVALID_ARGUMENT" } });
+  });
+
+  it("checks only that a key is present, and only with requireKey", async () => {
+    const server = await start([], true);
+    const body = { model: "coder", messages: [{ role: "user", content: "hi" }] };
+    expect((await postJson(`${server.url}/v1/chat/completions`, body)).status).toBe(401);
+    expect((await postJson(`${server.url}/v1/chat/completions`, body, { authorization: "Bearer anything" })).status).toBe(200);
+    const geminiBody = { contents: [{ role: "user", parts: [{ text: "hi" }] }] };
+    expect((await postJson(`${server.url}/v1beta/models/g:generateContent`, geminiBody)).status).toBe(401);
+    expect((await postJson(`${server.url}/v1beta/models/g:generateContent`, geminiBody, { "x-goog-api-key": "k" })).status).toBe(200);
+  });
+});
+
+describe("fake-llm with the shared sum-of-sales fixtures", () => {
+  async function brief(name: string): Promise<string> {
+    const { readFile } = await import("node:fs/promises");
+    return (JSON.parse(await readFile(join(SHARED_TASKS, name), "utf8")) as { brief: string }).brief;
+  }
+
+  it("serves the round-1 and round-2 index.html for prompts carrying each round's brief", async () => {
+    const server = await start(SHARED_LLM_FIXTURES);
+    const round1 = await askFiles(server, `Brief: ${await brief("sum-of-sales-r1.json")}\nAttachments: data.csv`);
+    expect(round1["index.html"]).toContain("<title>Sales Summary 7f3a9</title>");
+    expect(round1["index.html"]).not.toContain("product-sales");
+
+    // Round 2 carries the round-1 files too, so its prompt matches both fixtures; the first wins.
+    const round2 = await askFiles(
+      server,
+      `Current files:\n${round1["index.html"]}\nNew brief: ${await brief("sum-of-sales-r2.json")}`,
+    );
+    expect(round2["index.html"]).toContain('<table id="product-sales"');
+    expect(server.requests.map((r) => r.fixtureSource)).toEqual(["sum-of-sales.json#1", "sum-of-sales.json#0"]);
+  });
+});
+
+describe("briefwright fake-llm command", () => {
+  it("prints the listening line, serves, and stops on SIGTERM", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { runFakeLlmCommand } from "./src/cli/fake-llm-command.ts";
+         await runFakeLlmCommand(["--fixtures", ${JSON.stringify(SHARED_LLM_FIXTURES)}, "--port", "0"]);`,
+      ],
+      { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      const match = /^fake-llm listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+      expect(match).not.toBeNull();
+      const response = await fetch(`${match![1]}/v1/models`);
+      expect(response.status).toBe(200);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+  });
+});
