@@ -65,14 +65,17 @@ export class OutboundUrlError extends BriefwrightError {
 export class LanguageModelError extends BriefwrightError {
   readonly provider: string;
   readonly statusCode: number | undefined;
+  /** How long the provider asked us to wait (its `Retry-After`), for the resilience policy to honour. */
+  readonly retryAfterMs: number | undefined;
   constructor(
     provider: string,
     message: string,
-    options: { cause?: unknown; isRetryable?: boolean; statusCode?: number; code?: string } = {},
+    options: { cause?: unknown; isRetryable?: boolean; statusCode?: number; code?: string; retryAfterMs?: number } = {},
   ) {
     super(options.code ?? "llm-call-failed", `${provider}: ${message}`, options);
     this.provider = provider;
     this.statusCode = options.statusCode;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
