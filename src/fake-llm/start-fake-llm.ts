@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AnswerContent, ChatRequest, TokenUsage } from "./chat-request.ts";
+import type { AnswerContent, ChatRequest, ResponseFormat, TokenUsage } from "./chat-request.ts";
 import { answerEmbeddings } from "./embeddings.ts";
 import { loadFixtureFiles, parseFixtureFile, type FixtureFile, type LoadedFixtureFile } from "./fixture-file.ts";
 import { FixtureScript } from "./fixture-script.ts";
@@ -35,6 +35,8 @@ export interface RecordedRequest {
   readonly stream: boolean;
   /** Whether it asked for files (format line or files tool) and so consumed a fixture response. */
   readonly fileProducing: boolean;
+  /** The structured-output mode asked for, whichever protocol carried it. */
+  readonly responseFormat: ResponseFormat["type"] | undefined;
   /** How the files were asked for: an OUTPUT FORMAT name or `tool-call`. */
   readonly delivery: FileDelivery | undefined;
   /** Which fixture served it, counted across all files in matching order. */
@@ -102,6 +104,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
         model: pathModel,
         stream: pathStream,
         fileProducing: false,
+        responseFormat: undefined,
         delivery: undefined,
         fixtureIndex: undefined,
         fixtureSource: undefined,
@@ -188,6 +191,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
       model: chat.model,
       stream: chat.stream,
       fileProducing: plan.delivery !== undefined,
+      responseFormat: chat.responseFormat.type,
       delivery: plan.delivery,
       fixtureIndex: plan.scripted?.fixtureIndex,
       fixtureSource: plan.scripted?.fixtureSource,
