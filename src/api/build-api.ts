@@ -1,0 +1,111 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import Fastify, { type FastifyInstance } from "fastify";
+import { z } from "zod";
+import { NotFoundError, ValidationError } from "../domain/errors.ts";
+import type { AcceptedTask } from "../intake/accept-task.ts";
+import type { Store } from "../ports/store.ts";
+import { errorResponse } from "./error-response.ts";
+import { presentTask, presentTaskSummary } from "./present-task.ts";
+
+/** A handler that takes over the raw request (git smart HTTP, the Pages host). */
+export type RawHandler = (req: IncomingMessage, res: ServerResponse, rest: string) => void;
+
+export interface ApiDeps {
+  readonly store: Store;
+  readonly acceptTask: (body: unknown) => Promise<AcceptedTask>;
+  readonly health: () => Promise<Record<string, unknown> & { ok: boolean }>;
+  readonly maxBodyBytes: number;
+  /** Mounted at `/<prefix>/*`, e.g. `git` and `pages` for the local forge. */
+  readonly rawRoutes?: Readonly<Record<string, RawHandler>>;
+  readonly logger?: boolean | object;
+}
+
+const listQuery = z.object({
+  status: z.enum(["queued", "running", "succeeded", "failed"]).optional(),
+  task: z.string().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(500).optional(),
+});
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: deps.logger ?? false, return503OnClosing: true });
+
+  // Evaluators do not always label their JSON; parse any body as JSON rather than answer 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: deps.maxBodyBytes }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (cause) {
+      done(Object.assign(new SyntaxError(`body is not valid JSON: ${(cause as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = errorResponse(error);
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: "not-found", message: `no route for ${request.method} ${request.url.split("?")[0]}` }),
+  );
+
+  const ready = async (request: { body: unknown }) => {
+    const accepted = await deps.acceptTask(request.body);
+    return {
+      status: "accepted",
+      task_id: accepted.taskId,
+      round_id: accepted.roundId,
+      task: accepted.task,
+      round: accepted.round,
+      nonce: accepted.nonce,
+      duplicate: !accepted.created,
+    };
+  };
+  app.post("/api/v1/tasks/ready", ready);
+  // The course and peer implementations used the short path.
+  app.post("/ready", ready);
+
+  app.get("/api/v1/tasks", async (request) => {
+    const parsed = listQuery.safeParse(request.query);
+    if (!parsed.success) {
+      throw new ValidationError(parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(query)", message: i.message })));
+    }
+    const page = await deps.store.listTasks(parsed.data);
+    return { items: page.items.map(presentTaskSummary), next_cursor: page.nextCursor };
+  });
+
+  app.get<{ Params: { id: string } }>("/api/v1/tasks/:id", async (request) => {
+    const task = await deps.store.getTask(request.params.id);
+    if (!task) throw new NotFoundError(`task ${request.params.id}`);
+    return presentTask(task, deps.store);
+  });
+
+  app.get("/health", async (_request, reply) => {
+    const health = await deps.health();
+    return reply.status(health.ok ? 200 : 503).send(health);
+  });
+
+  const rawRoutes = Object.entries(deps.rawRoutes ?? {});
+  if (rawRoutes.length > 0) {
+    await app.register(async (scope) => {
+      // Raw handlers read the request stream themselves (git sends gzipped pack negotiation):
+      // leave the body unread instead of parsing it as JSON.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
+      for (const [prefix, handler] of rawRoutes) {
+        scope.route({
+          method: ["GET", "HEAD", "POST"],
+          url: `/${prefix}/*`,
+          exposeHeadRoute: false,
+          handler: (request, reply) => {
+            reply.hijack();
+            // The handlers want the raw, still percent-encoded path so encoded traversal is seen.
+            handler(request.raw, reply.raw, (request.raw.url ?? "/").slice(prefix.length + 1));
+          },
+        });
+      }
+    });
+  }
+
+  return app;
+}

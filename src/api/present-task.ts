@@ -1,0 +1,73 @@
+import type { RoundRecord, Store, TaskRecord } from "../ports/store.ts";
+
+/** The list view: what a dashboard row needs, no per-round detail. */
+export function presentTaskSummary(task: TaskRecord) {
+  const latest = task.rounds.at(-1);
+  return {
+    id: task.id,
+    task: task.name,
+    email: task.email,
+    repo: task.repoName,
+    status: task.status,
+    created_at: new Date(task.createdAt).toISOString(),
+    updated_at: new Date(task.updatedAt).toISOString(),
+    rounds: task.rounds.length,
+    latest_round: latest ? { id: latest.id, round: latest.round, status: latest.status, result: latest.result } : null,
+  };
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+async function presentRound(round: RoundRecord, store: Store) {
+  const [stages, events, reportAttempts] = await Promise.all([
+    store.listStages(round.id),
+    store.listEvents(round.id),
+    store.listReportAttempts(round.id),
+  ]);
+  const deploy = stages.find((s) => s.name === "assemble" && s.status === "succeeded")?.output as { files?: Record<string, string> } | undefined;
+  return {
+    id: round.id,
+    round: round.round,
+    nonce: round.nonce,
+    status: round.status,
+    brief: round.request.brief,
+    checks: round.request.checks,
+    evaluation_url: round.request.evaluationUrl,
+    attachments: round.request.attachments.map((a) => a.name),
+    created_at: iso(round.createdAt),
+    started_at: iso(round.startedAt),
+    finished_at: iso(round.finishedAt),
+    deadline_at: iso(round.deadlineAt),
+    reported_at: iso(round.reportedAt),
+    duration_ms: round.finishedAt !== null ? round.finishedAt - round.createdAt : null,
+    error: round.error,
+    result: round.result && {
+      repo_url: round.result.repoUrl,
+      commit_sha: round.result.commitSha,
+      pages_url: round.result.pagesUrl,
+    },
+    files: deploy?.files ? Object.keys(deploy.files).sort() : [],
+    stages: stages.map((s) => ({
+      name: s.name,
+      status: s.status,
+      attempt: s.attempt,
+      started_at: iso(s.startedAt),
+      finished_at: iso(s.finishedAt),
+      duration_ms: s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+      error: s.error,
+    })),
+    report_attempts: reportAttempts.map((a) => ({
+      attempt: a.attempt,
+      at: iso(a.at),
+      status_code: a.statusCode,
+      error: a.error,
+      duration_ms: a.durationMs,
+    })),
+    events: events.map((e) => ({ seq: e.seq, name: e.name, at: iso(e.at), data: e.payload })),
+  };
+}
+
+/** The detail view: the task and each round with its stages, timings, errors, files and reports. */
+export async function presentTask(task: TaskRecord, store: Store) {
+  return { ...presentTaskSummary(task), rounds: await Promise.all(task.rounds.map((r) => presentRound(r, store))) };
+}

@@ -1,0 +1,159 @@
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { createStore } from "./adapters/store/create-store.ts";
+import { createEmbeddedJobQueue } from "./adapters/queue/embedded-job-queue.ts";
+import { createLocalForge } from "./adapters/forge/local-forge.ts";
+import { createGitHttpHandler } from "./adapters/forge/git-http-handler.ts";
+import { createPagesHandler } from "./adapters/forge/pages-handler.ts";
+import { createOpenAICompatibleLanguageModel } from "./adapters/llm/openai-compatible-language-model.ts";
+import { buildApi } from "./api/build-api.ts";
+import type { Config } from "./config.ts";
+import { describeError } from "./domain/errors.ts";
+import { createInProcessEventBus } from "./events/in-process-event-bus.ts";
+import { createAcceptTask } from "./intake/accept-task.ts";
+import { createLogger } from "./observability/logger.ts";
+import { recordRoundEvents } from "./observability/round-event-recorder.ts";
+import { runRound, shouldRetryRound } from "./pipeline/run-round.ts";
+import type { PipelineDeps } from "./pipeline/pipeline-deps.ts";
+import { systemClock, type Clock } from "./ports/clock.ts";
+import type { LanguageModel } from "./ports/language-model.ts";
+import { resolveStudentSecret } from "./student-secret.ts";
+import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
+
+export interface Service {
+  readonly app: FastifyInstance;
+  /** Where the API listens, e.g. http://127.0.0.1:8000. */
+  readonly url: string;
+  readonly logger: Logger;
+  readonly workers: WorkerPool | undefined;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  readonly clock?: Clock;
+  /** Run the worker pool in this process (default true). */
+  readonly workers?: boolean;
+  readonly logger?: Logger;
+}
+
+function createLanguageModel(config: Config): LanguageModel | undefined {
+  if (!config.llm.vllmEndpoint) return undefined;
+  return createOpenAICompatibleLanguageModel({
+    provider: config.llm.backend,
+    baseUrl: config.llm.vllmEndpoint,
+    model: config.llm.vllmModel,
+    apiKey: config.llm.vllmApiKey,
+    timeoutMs: config.llm.timeoutMs,
+  });
+}
+
+/** The composition root: builds every adapter from the config and starts API and workers. */
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const events = createInProcessEventBus(clock, (error) => logger.warn({ error: describeError(error) }, "event observer failed"));
+  const secret = resolveStudentSecret(config.studentSecret, config.dataDir);
+  if (secret.generated) {
+    // Shown once, on the terminal only (not through the logger), so the operator can configure the evaluator.
+    process.stderr.write(`\nSTUDENT_SECRET was not set; generated one and kept it in ${secret.path}:\n  ${secret.secret}\n\n`);
+  }
+
+  const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await store.migrate();
+  const queue = createEmbeddedJobQueue(store);
+  const reposDir = join(config.dataDir, "repos");
+  const forge = createLocalForge({ reposDir, publicUrl: config.publicUrl });
+  const model = createLanguageModel(config);
+  const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"));
+  const unsubscribeLog = events.subscribe((event) => logger.info({ event: event.name, roundId: event.roundId, ...event.payload }, event.name));
+
+  const deps: PipelineDeps = {
+    store,
+    forge,
+    model,
+    events,
+    clock,
+    fetch: globalThis.fetch,
+    settings: {
+      maxAttachmentBytes: config.maxAttachmentBytes,
+      allowPrivateUrls: config.allowPrivateUrls,
+      gitAuthor: config.gitAuthor,
+      licenseHolder: config.licenseHolder,
+      llmTimeoutMs: config.llm.timeoutMs,
+      deployReserveMs: Math.min(60_000, config.roundDeadlineMs / 5),
+      reportInitialBackoffMs: 1000,
+      reportMaxBackoffMs: 60_000,
+    },
+  };
+
+  const workers =
+    options.workers === false
+      ? undefined
+      : createWorkerPool({
+          queue,
+          events,
+          clock,
+          concurrency: config.workerConcurrency,
+          leaseMs: config.jobLeaseMs,
+          idlePollMs: Math.min(1000, config.jobLeaseMs / 2),
+          handle: (job, helpers) => runRound(job.payload.roundId, deps, helpers),
+          onFailure: (_job, error) => (shouldRetryRound(error) ? { retryAt: clock.now() + 2000 } : {}),
+          log: (message, fields) => logger.warn(fields ?? {}, message),
+        });
+
+  const acceptTask = createAcceptTask({
+    store,
+    events,
+    clock,
+    studentSecret: secret.secret,
+    roundDeadlineMs: config.roundDeadlineMs,
+    maxAttachmentBytes: config.maxAttachmentBytes,
+    allowPrivateUrls: config.allowPrivateUrls,
+    onAccepted: () => workers?.wake(),
+  });
+
+  const app = await buildApi({
+    store,
+    acceptTask,
+    maxBodyBytes: config.maxBodyBytes,
+    rawRoutes: { git: createGitHttpHandler({ reposDir }), pages: createPagesHandler({ reposDir }) },
+    health: async () => {
+      const storeOk = await store.ping().then(
+        () => true,
+        () => false,
+      );
+      const jobs = storeOk ? await queue.stats().catch(() => undefined) : undefined;
+      return {
+        ok: storeOk,
+        store: { ok: storeOk, dialect: store.dialect },
+        queue: { ok: jobs !== undefined, kind: "embedded", jobs },
+        llm: { configured: model !== undefined, backend: config.llm.backend, model: model?.modelId ?? null },
+        forge: { kind: forge.kind },
+        workers: { running: workers !== undefined, concurrency: config.workerConcurrency },
+      };
+    },
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  workers?.start();
+  logger.info({ url, publicUrl: config.publicUrl, store: store.dialect, llm: model ? model.modelId : "none" }, "briefwright listening");
+
+  return {
+    app,
+    url,
+    logger,
+    workers,
+    async stop() {
+      await workers?.stop();
+      await app.close();
+      await recorder.flush();
+      recorder.stop();
+      unsubscribeLog();
+      await store.close();
+    },
+  };
+}

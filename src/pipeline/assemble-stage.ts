@@ -1,0 +1,53 @@
+import { storeFileTree, type StoredFileTree } from "../domain/files.ts";
+import type { TaskRequest } from "../domain/task.ts";
+import { mitLicense } from "../generation/mit-license.ts";
+import { buildReadme } from "../generation/readme.ts";
+import type { AnalyzedAttachment } from "./analyze-stage.ts";
+import type { Generation } from "./generate-stage.ts";
+
+export interface AssembleInput {
+  readonly request: TaskRequest;
+  readonly generation: Generation;
+  readonly attachments: readonly AnalyzedAttachment[];
+  /** Round N > 1: the repository as it stands (kept unless replaced). */
+  readonly current?: ReadonlyMap<string, Buffer>;
+  /** Every round's brief so far, oldest first, the current one last. */
+  readonly rounds: readonly { readonly round: number; readonly brief: string }[];
+  readonly repoUrl: string;
+  readonly pagesUrl: string;
+  readonly licenseHolder: string;
+  /** When the round was accepted (the licence year comes from it, so a rerun is identical). */
+  readonly acceptedAt: number;
+}
+
+export interface Assembly {
+  readonly files: StoredFileTree;
+}
+
+function titleOf(files: ReadonlyMap<string, Buffer>, fallback: string): string {
+  const html = files.get("index.html")?.toString("utf8") ?? "";
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1]?.trim();
+  return title || fallback;
+}
+
+/**
+ * The complete tree of the next commit: what is there, the model's files over it, the
+ * attachments byte for byte, an MIT LICENSE and a README that covers every round.
+ */
+export function assemble(input: AssembleInput): Assembly {
+  const files = new Map<string, Buffer>(input.current ?? []);
+  for (const [path, text] of Object.entries(input.generation.files)) files.set(path, Buffer.from(text, "utf8"));
+  for (const attachment of input.attachments) files.set(attachment.name, Buffer.from(attachment.base64, "base64"));
+  files.set("LICENSE", Buffer.from(mitLicense(new Date(input.acceptedAt).getUTCFullYear(), input.licenseHolder)));
+  const readme = buildReadme({
+    title: titleOf(files, input.request.task),
+    pagesUrl: input.pagesUrl,
+    repoUrl: input.repoUrl,
+    rounds: input.rounds,
+    files,
+    attachments: input.attachments.map((a) => a.name),
+    licenseHolder: input.licenseHolder,
+  });
+  files.set("README.md", Buffer.from(readme));
+  return { files: storeFileTree(files) };
+}

@@ -1,0 +1,31 @@
+import type { Clock } from "../ports/clock.ts";
+import type { EventBus } from "../ports/event-bus.ts";
+import type { Forge } from "../ports/forge.ts";
+import type { LanguageModel } from "../ports/language-model.ts";
+import type { Store } from "../ports/store.ts";
+
+/** Everything a round's pipeline touches: ports and the few settings it needs. */
+export interface PipelineDeps {
+  readonly store: Store;
+  readonly forge: Forge;
+  /** Undefined when no model is configured; the generate stage then fails with a clear error. */
+  readonly model: LanguageModel | undefined;
+  readonly events: EventBus;
+  readonly clock: Clock;
+  readonly fetch: typeof fetch;
+  readonly settings: PipelineSettings;
+}
+
+export interface PipelineSettings {
+  readonly maxAttachmentBytes: number;
+  readonly allowPrivateUrls: boolean;
+  readonly gitAuthor: { readonly name: string; readonly email: string };
+  readonly licenseHolder: string;
+  readonly llmTimeoutMs: number;
+  /** Time kept back for deploy + Pages + report when generation runs. */
+  readonly deployReserveMs: number;
+  /** Longest single wait between report attempts. */
+  readonly reportMaxBackoffMs: number;
+  /** First wait between report attempts (PROTOCOL §3: 1 s). */
+  readonly reportInitialBackoffMs: number;
+}

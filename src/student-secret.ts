@@ -1,0 +1,27 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The configured STUDENT_SECRET, or one kept in `<dataDir>/student-secret`, generated on first
+ * start. `generated` tells the caller to show it once (and only then).
+ */
+export function resolveStudentSecret(configured: string | undefined, dataDir: string): { secret: string; generated: boolean; path?: string } {
+  if (configured) return { secret: configured, generated: false };
+  const path = join(dataDir, "student-secret");
+  try {
+    const stored = readFileSync(path, "utf8").trim();
+    if (stored.length >= 8) return { secret: stored, generated: false, path };
+  } catch {
+    // Not there yet: generate below.
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(24).toString("base64url");
+  // `wx` never overwrites a secret another process wrote a moment ago.
+  try {
+    writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: "wx" });
+  } catch {
+    return { secret: readFileSync(path, "utf8").trim(), generated: false, path };
+  }
+  return { secret, generated: true, path };
+}
