@@ -62,6 +62,8 @@ export function createOpenAICompatibleLanguageModel(settings: OpenAICompatibleLa
         ...(call.format === "json" ? { output: rawJsonOutput } : {}),
       };
       try {
+        // Streamed errors arrive as stream parts and are mapped like any other; the SDK's
+        // default onError would also print them to the console.
         const { text, usage, finishReason } = call.stream
           ? await streamAnswer(streamText({ ...request, onError: () => {} }), call.onDelta, abortSignal)
           : await generateText(request);
