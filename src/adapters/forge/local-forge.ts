@@ -36,6 +36,8 @@ const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const IDEMPOTENCY_LOOKBACK = 200;
 /** Attempts at the compare-and-swap of the branch ref before giving up as contended. */
 const MAX_REF_ATTEMPTS = 8;
+/** No plumbing command here should take long; a stuck one must not hold a repository's queue forever. */
+const GIT_TIMEOUT_MS = 120_000;
 
 export function createLocalForge(settings: LocalForgeSettings): Forge {
   const reposDir = resolve(settings.reposDir);
@@ -455,6 +457,8 @@ export function runGit(args: readonly string[], options: GitRunOptions): Promise
     const child = spawn("git", fullArgs, {
       env: isolatedGitEnvironment(options.home, options.env),
       stdio: ["pipe", "pipe", "pipe"],
+      timeout: GIT_TIMEOUT_MS,
+      killSignal: "SIGKILL",
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

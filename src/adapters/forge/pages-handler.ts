@@ -142,7 +142,7 @@ export function createPagesHandler(settings: PagesHandlerSettings): PagesHandler
  * encoded slashes, backslashes, NUL and other control characters — is `bad`.
  */
 export function parsePagesPath(rawPath: string): { name: string; filePath: string | undefined } | "bad" | "missing" {
-  if (!rawPath.startsWith("/")) return "bad";
+  if (!rawPath.startsWith("/")) return "missing";
   if (rawPath.includes("\\") || /%5c/i.test(rawPath)) return "bad";
   const decoded: string[] = [];
   for (const raw of rawPath.slice(1).split("/")) {
