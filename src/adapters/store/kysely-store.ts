@@ -1,0 +1,554 @@
+import { sql, type Kysely, type Selectable } from "kysely";
+import { monotonicFactory } from "ulid";
+import { BriefwrightError, NotFoundError, StoreError, ValidationError, describeError } from "../../domain/errors.ts";
+import type { TaskRequest } from "../../domain/task.ts";
+import type {
+  AcceptRoundInput,
+  AcceptRoundResult,
+  EventRecord,
+  ListTasksQuery,
+  NewEvent,
+  ReportAttemptRecord,
+  RoundPatch,
+  RoundRecord,
+  StageRecord,
+  Store,
+  TaskPage,
+  TaskRecord,
+} from "../../ports/store.ts";
+import type { DatabaseSchema, RoundsTable, TasksTable } from "./database-schema.ts";
+import type { DialectCapabilities } from "./dialect-capabilities.ts";
+import { migrateToLatest } from "./migrations.ts";
+
+/** The job every accepted round gets, and the key that ties the two together. */
+export const runRoundJobName = "run-round";
+export const runRoundJobKey = (roundId: string) => `${runRoundJobName}:${roundId}`;
+
+/** Bounds a page so one request cannot read the whole table. */
+const maxPageSize = 1000;
+/** Rows per INSERT: well under SQLite's 32766 and PostgreSQL's 65535 bound parameters. */
+const insertChunkRows = 500;
+/** How many repository names acceptRound tries before giving up (each try follows a fresh read). */
+const maxRepoNameTries = 10;
+
+/**
+ * The Store port on Kysely, one implementation for SQLite and PostgreSQL; what differs lives in
+ * `capabilities`. Also exposes `db`, so the embedded job queue works on the same connection(s)
+ * and the same `jobs` table that acceptRound writes.
+ */
+export class KyselyStore implements Store {
+  readonly dialect: "sqlite" | "postgres";
+  readonly db: Kysely<DatabaseSchema>;
+  readonly capabilities: DialectCapabilities;
+  /** Monotonic within the process, so ids sort by creation even within one millisecond. */
+  readonly #newId = monotonicFactory();
+  readonly #beforeClose: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  /** `beforeClose` releases what the factory started beside the connection (a checkpoint worker). */
+  constructor(db: Kysely<DatabaseSchema>, capabilities: DialectCapabilities, options: { beforeClose?: () => Promise<void> } = {}) {
+    this.db = db;
+    this.capabilities = capabilities;
+    this.dialect = capabilities.name;
+    this.#beforeClose = options.beforeClose;
+  }
+
+  /** A new sortable id (ULID). */
+  newId(): string {
+    return this.#newId();
+  }
+
+  /**
+   * Runs `work`, turning driver errors into StoreError (with the driver error as `cause` and
+   * `isRetryable` from the dialect); errors briefwright raised on purpose pass through.
+   */
+  async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof BriefwrightError) throw error;
+      throw new StoreError(`${operation}: ${describeError(error)}`, {
+        cause: error,
+        isRetryable: this.capabilities.isRetryable(error),
+      });
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.run("migrate", () => migrateToLatest(this.db, this.capabilities));
+  }
+
+  acceptRound(input: AcceptRoundInput): Promise<AcceptRoundResult> {
+    const { request, now } = input;
+    return this.run("accept round", () =>
+      this.capabilities.transaction(this.db, async (trx) => {
+        const task = await this.#findOrCreateTask(trx, request, input.repoNameCandidate, now);
+        const roundId = this.newId();
+        // The unique (task, round, nonce) is the idempotency key: a repeat, or the loser of two
+        // identical requests racing, inserts nothing here and reads the winner's ids instead.
+        const inserted = await trx
+          .insertInto("rounds")
+          .values({
+            id: roundId,
+            task_id: task.id,
+            round: request.round,
+            nonce: request.nonce,
+            request_json: JSON.stringify(request),
+            status: "queued",
+            deadline_at: input.deadlineAt,
+            created_at: now,
+            started_at: null,
+            finished_at: null,
+            error: null,
+            result_json: null,
+            reported_at: null,
+          })
+          .onConflict((oc) => oc.columns(["task_id", "round", "nonce"]).doNothing())
+          .returning("id")
+          .executeTakeFirst();
+        if (!inserted) return this.#existingRound(trx, task.id, request);
+
+        const jobId = this.newId();
+        await trx
+          .insertInto("jobs")
+          .values({
+            id: jobId,
+            name: runRoundJobName,
+            job_key: runRoundJobKey(roundId),
+            payload_json: JSON.stringify({ roundId }),
+            status: "queued",
+            run_at: now,
+            locked_by: null,
+            locked_until: null,
+            last_error: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        // A new task was inserted with this round's status already; an old one may have a later round.
+        if (!task.created) await mirrorTaskStatus(trx, task.id, now);
+        return { created: true, taskId: task.id, roundId, jobId };
+      }),
+    );
+  }
+
+  /** The task named by the request, inserted if new. Race-safe: the unique indexes decide, not a prior read. */
+  async #findOrCreateTask(
+    trx: Kysely<DatabaseSchema>,
+    request: TaskRequest,
+    repoNameCandidate: string,
+    now: number,
+  ): Promise<{ id: string; created: boolean }> {
+    const byName = () => trx.selectFrom("tasks").select("id").where("name", "=", request.task).executeTakeFirst();
+    const existing = await byName();
+    if (existing) return { id: existing.id, created: false };
+
+    const id = this.newId();
+    let repoName = repoNameCandidate;
+    for (let attempt = 0; attempt < maxRepoNameTries; attempt++) {
+      // No conflict target: a clash on the name (someone inserted this task meanwhile) and on the
+      // repository name (another task holds it) both land here; the re-read tells them apart.
+      const inserted = await trx
+        .insertInto("tasks")
+        .values({
+          id,
+          name: request.task,
+          email: request.email,
+          repo_name: repoName,
+          status: "queued",
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      if (inserted) return { id, created: true };
+      const raced = await byName();
+      if (raced) return { id: raced.id, created: false };
+      repoName = await freeRepoName(trx, repoNameCandidate);
+    }
+    throw new StoreError(`accept round: no free repository name found for ${repoNameCandidate}`, { isRetryable: true });
+  }
+
+  async #existingRound(trx: Kysely<DatabaseSchema>, taskId: string, request: TaskRequest): Promise<AcceptRoundResult> {
+    const round = await trx
+      .selectFrom("rounds")
+      .select("id")
+      .where("task_id", "=", taskId)
+      .where("round", "=", request.round)
+      .where("nonce", "=", request.nonce)
+      .executeTakeFirstOrThrow();
+    const job = await trx.selectFrom("jobs").select("id").where("job_key", "=", runRoundJobKey(round.id)).executeTakeFirst();
+    if (!job) throw new StoreError(`accept round: round ${round.id} exists without its job`);
+    return { created: false, taskId, roundId: round.id, jobId: job.id };
+  }
+
+  getTask(taskId: string): Promise<TaskRecord | undefined> {
+    return this.run("get task", async () => {
+      const task = await this.db.selectFrom("tasks").selectAll().where("id", "=", taskId).executeTakeFirst();
+      if (!task) return undefined;
+      const rounds = await this.db
+        .selectFrom("rounds")
+        .selectAll()
+        .where("task_id", "=", taskId)
+        .orderBy("round")
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return toTaskRecord(task, rounds.map(toRoundRecord));
+    });
+  }
+
+  listTasks(query: ListTasksQuery): Promise<TaskPage> {
+    return this.run("list tasks", async () => {
+      if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > maxPageSize) {
+        throw new ValidationError([{ path: "limit", message: `must be an integer from 1 to ${maxPageSize}` }]);
+      }
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const rows = await this.db
+        .selectFrom("tasks")
+        .selectAll()
+        .$if(query.status !== undefined, (q) => q.where("status", "=", query.status!))
+        .$if(query.task !== undefined, (q) => q.where("name", "=", query.task!))
+        .$if(after !== undefined, (q) =>
+          q.where((eb) =>
+            eb.or([
+              eb("created_at", "<", after!.createdAt),
+              eb.and([eb("created_at", "=", after!.createdAt), eb("id", "<", after!.id)]),
+            ]),
+          ),
+        )
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        // One more than asked tells whether another page exists without a count.
+        .limit(query.limit + 1)
+        .execute();
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      const nextCursor = rows.length > query.limit && last ? encodeCursor(last.created_at, last.id) : null;
+
+      // The rounds of the whole page in one query, not one per task.
+      const roundsByTask = new Map<string, RoundRecord[]>();
+      if (page.length > 0) {
+        const rounds = await this.db
+          .selectFrom("rounds")
+          .selectAll()
+          .where(
+            "task_id",
+            "in",
+            page.map((t) => t.id),
+          )
+          .orderBy("task_id")
+          .orderBy("round")
+          .orderBy("created_at")
+          .orderBy("id")
+          .execute();
+        for (const round of rounds) {
+          const list = roundsByTask.get(round.task_id) ?? [];
+          list.push(toRoundRecord(round));
+          roundsByTask.set(round.task_id, list);
+        }
+      }
+      return { items: page.map((t) => toTaskRecord(t, roundsByTask.get(t.id) ?? [])), nextCursor };
+    });
+  }
+
+  getRound(roundId: string): Promise<RoundRecord | undefined> {
+    return this.run("get round", async () => {
+      const row = await this.db.selectFrom("rounds").selectAll().where("id", "=", roundId).executeTakeFirst();
+      return row ? toRoundRecord(row) : undefined;
+    });
+  }
+
+  listPriorRounds(taskId: string, beforeRound: number): Promise<RoundRecord[]> {
+    return this.run("list prior rounds", async () => {
+      const rows = await this.db
+        .selectFrom("rounds")
+        .selectAll()
+        .where("task_id", "=", taskId)
+        .where("round", "<", beforeRound)
+        .where("status", "=", "succeeded")
+        .orderBy("round")
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toRoundRecord);
+    });
+  }
+
+  updateRound(roundId: string, patch: RoundPatch): Promise<void> {
+    const changes = {
+      ...(patch.status !== undefined && { status: patch.status }),
+      ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
+      ...(patch.finishedAt !== undefined && { finished_at: patch.finishedAt }),
+      ...(patch.error !== undefined && { error: patch.error }),
+      ...(patch.result !== undefined && { result_json: JSON.stringify(patch.result) }),
+      ...(patch.reportedAt !== undefined && { reported_at: patch.reportedAt }),
+    };
+    return this.run("update round", () =>
+      this.capabilities.transaction(this.db, async (trx) => {
+        const row =
+          Object.keys(changes).length > 0
+            ? await trx.updateTable("rounds").set(changes).where("id", "=", roundId).returning("task_id").executeTakeFirst()
+            : await trx.selectFrom("rounds").select("task_id").where("id", "=", roundId).executeTakeFirst();
+        if (!row) throw new NotFoundError(`round ${roundId}`);
+        await mirrorTaskStatus(trx, row.task_id, patch.now);
+      }),
+    );
+  }
+
+  saveStage(roundId: string, stage: StageRecord): Promise<void> {
+    return this.run("save stage", async () => {
+      await this.db
+        .insertInto("stages")
+        .values({
+          round_id: roundId,
+          name: stage.name,
+          status: stage.status,
+          attempt: stage.attempt,
+          started_at: stage.startedAt,
+          finished_at: stage.finishedAt,
+          output_json: JSON.stringify(stage.output ?? null),
+          error: stage.error,
+          // Position is fixed by the first save and kept by the upsert below. Two first saves of
+          // one round racing may share a position; the pipeline runs a round's stages one at a
+          // time, and listStages breaks such ties by start time.
+          position: sql<number>`(select coalesce(max(s.position), 0) + 1 from stages s where s.round_id = ${roundId})`,
+        })
+        .onConflict((oc) =>
+          oc.columns(["round_id", "name"]).doUpdateSet((eb) => ({
+            status: eb.ref("excluded.status"),
+            attempt: eb.ref("excluded.attempt"),
+            started_at: eb.ref("excluded.started_at"),
+            finished_at: eb.ref("excluded.finished_at"),
+            output_json: eb.ref("excluded.output_json"),
+            error: eb.ref("excluded.error"),
+          })),
+        )
+        .execute();
+    });
+  }
+
+  listStages(roundId: string): Promise<StageRecord[]> {
+    return this.run("list stages", async () => {
+      const rows = await this.db
+        .selectFrom("stages")
+        .selectAll()
+        .where("round_id", "=", roundId)
+        .orderBy("position")
+        .orderBy("started_at")
+        .orderBy("name")
+        .execute();
+      return rows.map((row) => ({
+        name: row.name,
+        status: row.status,
+        attempt: row.attempt,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        output: JSON.parse(row.output_json) as unknown,
+        error: row.error,
+      }));
+    });
+  }
+
+  appendEvents(roundId: string, events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return this.run("append events", () =>
+      this.capabilities.transaction(this.db, async (trx) => {
+        // Appenders of one round queue on its row (PostgreSQL) or on the write lock (SQLite), so
+        // reading the last seq and inserting after it cannot interleave with another appender.
+        // NO KEY UPDATE still lets inserts that only reference the round (stages, reports) through.
+        const round = await trx
+          .selectFrom("rounds")
+          .select("id")
+          .where("id", "=", roundId)
+          .$if(this.capabilities.rowLocks, (q) => q.forNoKeyUpdate())
+          .executeTakeFirst();
+        if (!round) throw new NotFoundError(`round ${roundId}`);
+        const last = await trx
+          .selectFrom("round_events")
+          .select((eb) => eb.fn.max("seq").as("seq"))
+          .where("round_id", "=", roundId)
+          .executeTakeFirst();
+        let seq = Number(last?.seq ?? 0);
+        for (let start = 0; start < events.length; start += insertChunkRows) {
+          const rows = events.slice(start, start + insertChunkRows).map((event) => ({
+            round_id: roundId,
+            seq: ++seq,
+            name: event.name,
+            at: event.at,
+            payload_json: JSON.stringify(event.payload ?? null),
+          }));
+          await trx.insertInto("round_events").values(rows).execute();
+        }
+      }),
+    );
+  }
+
+  listEvents(roundId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<EventRecord[]> {
+    return this.run("list events", async () => {
+      const rows = await this.db
+        .selectFrom("round_events")
+        .selectAll()
+        .where("round_id", "=", roundId)
+        .$if(options.afterSeq !== undefined, (q) => q.where("seq", ">", options.afterSeq!))
+        .orderBy("seq")
+        .$if(options.limit !== undefined, (q) => q.limit(options.limit!))
+        .execute();
+      return rows.map((row) => ({ seq: row.seq, name: row.name, at: row.at, payload: JSON.parse(row.payload_json) as unknown }));
+    });
+  }
+
+  addReportAttempt(roundId: string, attempt: ReportAttemptRecord): Promise<void> {
+    return this.run("add report attempt", async () => {
+      await this.db
+        .insertInto("report_attempts")
+        .values({
+          id: this.newId(),
+          round_id: roundId,
+          attempt: attempt.attempt,
+          at: attempt.at,
+          status_code: attempt.statusCode,
+          error: attempt.error,
+          duration_ms: Math.round(attempt.durationMs),
+        })
+        .execute();
+    });
+  }
+
+  listReportAttempts(roundId: string): Promise<ReportAttemptRecord[]> {
+    return this.run("list report attempts", async () => {
+      const rows = await this.db
+        .selectFrom("report_attempts")
+        .selectAll()
+        .where("round_id", "=", roundId)
+        .orderBy("at")
+        .orderBy("id")
+        .execute();
+      return rows.map((row) => ({
+        attempt: row.attempt,
+        at: row.at,
+        statusCode: row.status_code,
+        error: row.error,
+        durationMs: row.duration_ms,
+      }));
+    });
+  }
+
+  counts(): Promise<{ tasks: number; rounds: number; jobs: number }> {
+    return this.run("count rows", async () => {
+      const row = await this.db
+        .selectNoFrom((eb) => [
+          eb.selectFrom("tasks").select(eb.fn.countAll().as("n")).as("tasks"),
+          eb.selectFrom("rounds").select(eb.fn.countAll().as("n")).as("rounds"),
+          eb.selectFrom("jobs").select(eb.fn.countAll().as("n")).as("jobs"),
+        ])
+        .executeTakeFirstOrThrow();
+      return { tasks: Number(row.tasks), rounds: Number(row.rounds), jobs: Number(row.jobs) };
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.run("ping", async () => {
+      await sql`select 1`.execute(this.db);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.run("close", async () => {
+      await this.#beforeClose?.();
+      await this.db.destroy();
+    });
+  }
+}
+
+/** Sets a task's status to its latest round's (highest round number, then latest accepted). */
+async function mirrorTaskStatus(trx: Kysely<DatabaseSchema>, taskId: string, now: number): Promise<void> {
+  await trx
+    .updateTable("tasks")
+    .set((eb) => ({
+      status: eb
+        .selectFrom("rounds")
+        .select("rounds.status")
+        .whereRef("rounds.task_id", "=", "tasks.id")
+        .orderBy("rounds.round", "desc")
+        .orderBy("rounds.created_at", "desc")
+        .orderBy("rounds.id", "desc")
+        .limit(1)
+        .$castTo<TasksTable["status"]>(),
+      updated_at: now,
+    }))
+    .where("id", "=", taskId)
+    .execute();
+}
+
+/** The smallest of `candidate`, `candidate-2`, `candidate-3` … that no task holds. */
+async function freeRepoName(trx: Kysely<DatabaseSchema>, candidate: string): Promise<string> {
+  // LIKE narrows the read; the exact match happens here (SQLite's LIKE ignores ASCII case).
+  const pattern = `${candidate.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`;
+  const rows = await trx
+    .selectFrom("tasks")
+    .select("repo_name")
+    .where((eb) => eb.or([eb("repo_name", "=", candidate), sql<boolean>`${eb.ref("repo_name")} like ${pattern} escape '\\'`]))
+    .execute();
+  const taken = new Set(rows.map((row) => row.repo_name));
+  if (!taken.has(candidate)) return candidate;
+  for (let n = 2; ; n++) {
+    const name = `${candidate}-${n}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+interface Cursor {
+  readonly createdAt: number;
+  readonly id: string;
+}
+
+function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === "string") {
+      return { createdAt: value[0] as number, id: value[1] };
+    }
+  } catch {
+    // Reported below like any other malformed cursor.
+  }
+  throw new ValidationError([{ path: "cursor", message: "is not a cursor this API returned" }]);
+}
+
+function toTaskRecord(row: Selectable<TasksTable>, rounds: RoundRecord[]): TaskRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    repoName: row.repo_name,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    rounds,
+  };
+}
+
+function toRoundRecord(row: Selectable<RoundsTable>): RoundRecord {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    round: row.round,
+    nonce: row.nonce,
+    request: JSON.parse(row.request_json) as TaskRequest,
+    status: row.status,
+    createdAt: row.created_at,
+    deadlineAt: row.deadline_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    error: row.error,
+    result: row.result_json === null ? null : (JSON.parse(row.result_json) as RoundRecord["result"]),
+    reportedAt: row.reported_at,
+  };
+}
