@@ -1,0 +1,76 @@
+import { lintSource } from "@secretlint/core";
+import { creator as recommendedPreset } from "@secretlint/secretlint-rule-preset-recommend";
+import type { GateDecision, GateFiles } from "./gate-decision.ts";
+import { extensionOf, isTextFile } from "./text-file.ts";
+
+const RULE = "secret-scan";
+// Shorter "secrets" (test values, empty strings) would match ordinary text everywhere.
+const MIN_KNOWN_SECRET_LENGTH = 8;
+
+// The core API, not the CLI or @secretlint/node's formatters: their JSON output carries the
+// scanned source (`sourceContent`), and anything that prints it would print the secret.
+const config = { rules: [{ id: recommendedPreset.meta.id, rule: recommendedPreset }] };
+
+function lineAndColumn(text: string, index: number): { line: number; column: number } {
+  const before = text.slice(0, index);
+  const line = before.split("\n").length;
+  return { line, column: index - before.lastIndexOf("\n") };
+}
+
+export interface SecretScanOptions {
+  /** Values that must never be committed (configured tokens, the student secret). */
+  readonly knownSecrets?: readonly string[];
+  /** Files over this size are not scanned (the size rule already blocks them). */
+  readonly maxFileBytes?: number;
+}
+
+/**
+ * Scans every text file with secretlint's recommended preset, and every file for the known
+ * secrets. A finding blocks. Decisions name the rule, file and position — never the matched
+ * text, and never secretlint's own message (which quotes it unless masked).
+ */
+export async function scanSecrets(files: GateFiles, options: SecretScanOptions = {}): Promise<GateDecision[]> {
+  const decisions: GateDecision[] = [];
+  const known = (options.knownSecrets ?? []).filter((secret) => secret.length >= MIN_KNOWN_SECRET_LENGTH);
+  let scanned = 0;
+
+  for (const [path, content] of files) {
+    if (options.maxFileBytes !== undefined && content.length > options.maxFileBytes) continue;
+    const text = isTextFile(path, content) ? content.toString("utf8") : undefined;
+
+    known.forEach((secret, index) => {
+      const at = content.indexOf(secret);
+      if (at === -1) return;
+      const where = text === undefined ? `byte ${at}` : `line ${lineAndColumn(text, text.indexOf(secret)).line}`;
+      decisions.push({ rule: RULE, passed: false, severity: "block", detail: `configured secret #${index + 1} appears in ${path} at ${where}; remove it`, path });
+    });
+
+    if (text === undefined) continue;
+    scanned += 1;
+    try {
+      const result = await lintSource({
+        source: { filePath: path, content: text, ext: extensionOf(path) ? `.${extensionOf(path)}` : "", contentType: "text" },
+        options: { config, maskSecrets: true, noPhysicFilePath: true },
+      });
+      for (const message of result.messages) {
+        const { line, column } = message.loc.start;
+        decisions.push({
+          rule: RULE,
+          passed: false,
+          severity: "block",
+          detail: `secretlint ${message.ruleId} (${message.messageId}) found a secret in ${path} at line ${line}, column ${column + 1}; remove it and read such values at run time instead`,
+          path,
+        });
+      }
+    } catch (error) {
+      // Fail closed: a file that could not be scanned is not known to be clean. Only the error's
+      // class is named: a rule's message could quote the text it was looking at.
+      const kind = error instanceof Error ? error.name : typeof error;
+      decisions.push({ rule: RULE, passed: false, severity: "block", detail: `could not scan ${path} for secrets (${kind})`, path });
+    }
+  }
+  if (decisions.length === 0) {
+    decisions.push({ rule: RULE, passed: true, severity: "block", detail: `${scanned} text files scanned with secretlint's recommended rules: no findings` });
+  }
+  return decisions;
+}
