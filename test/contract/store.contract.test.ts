@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStore, parseDatabaseUrl } from "../../src/adapters/store/create-store.ts";
@@ -429,6 +432,81 @@ describe.each(storeDialects)("createStore on $name", (dialect) => {
         expect(await again.counts()).toEqual({ tasks: 1, rounds: 1, jobs: 1 });
       } finally {
         await again.close();
+      }
+    } finally {
+      await database.cleanup();
+    }
+  });
+});
+
+/**
+ * What one process sharing the database does: migrate, the same accept as its siblings, a task of
+ * its own that wants the same repository name, then claims until nothing is left. Started
+ * together so their transactions overlap; prints what it got as JSON. (Processes, not stores in
+ * one process: better-sqlite3 waits out a lock synchronously, so two SQLite connections in one
+ * process would stall the very event loop that should release the lock.)
+ */
+const siblingProcess = `
+const { createStore } = await import("./src/adapters/store/create-store.ts");
+const { createEmbeddedJobQueue } = await import("./src/adapters/queue/embedded-job-queue.ts");
+const [url, dataDir, index, startAt] = process.argv.slice(1);
+const store = await createStore({ databaseUrl: url || undefined, dataDir });
+const queue = createEmbeddedJobQueue(store);
+const request = (task) => ({ email: "s@example.com", task, round: 1, nonce: "n", brief: "b", checks: [], evaluationUrl: "https://e.example/n", attachments: [] });
+while (Date.now() < Number(startAt)) await new Promise((r) => setTimeout(r, 5));
+await store.migrate();
+const accepted = [];
+for (let i = 0; i < 5; i++) {
+  accepted.push(await store.acceptRound({ request: request("shared-task"), repoNameCandidate: "shared", deadlineAt: 1, now: 1 }));
+  accepted.push(await store.acceptRound({ request: request("own-" + index + "-" + i), repoNameCandidate: "shared", deadlineAt: 1, now: 1 }));
+}
+const claimed = [];
+for (;;) {
+  const job = await queue.claim("worker-" + index, 60000, Date.now());
+  if (!job) break;
+  claimed.push(job.id);
+}
+await store.close();
+process.stdout.write(JSON.stringify({ accepted, claimed }));
+`;
+
+const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+describe.each(storeDialects)("several processes on one $name database", (dialect) => {
+  it("migrate once, accept once, keep repository names unique and never claim a job twice", async () => {
+    const database = await dialect.databaseUrl();
+    try {
+      const processes = 3;
+      const startAt = Date.now() + 2500;
+      const outputs = await Promise.all(
+        Array.from({ length: processes }, (_, index) =>
+          promisify(execFile)(
+            process.execPath,
+            ["--import", "tsx", "--input-type=module", "-e", siblingProcess, database.url ?? "", database.dataDir, String(index), String(startAt)],
+            { cwd: repositoryRoot, timeout: 60_000 },
+          ),
+        ),
+      );
+      const results = outputs.map((o) => JSON.parse(o.stdout) as { accepted: { created: boolean; taskId: string; jobId: string }[]; claimed: string[] });
+      const accepted = results.flatMap((r) => r.accepted);
+      const claimed = results.flatMap((r) => r.claimed);
+
+      const tasks = 1 + processes * 5;
+      expect(accepted.filter((a) => a.created)).toHaveLength(tasks);
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect(new Set(claimed)).toEqual(new Set(accepted.map((a) => a.jobId)));
+
+      const check = await createStore({ databaseUrl: database.url, dataDir: database.dataDir });
+      try {
+        expect(await check.counts()).toEqual({ tasks, rounds: tasks, jobs: tasks });
+        const names = (await check.db.selectFrom("tasks").select("repo_name").execute()).map((t) => t.repo_name);
+        expect(new Set(names).size).toBe(tasks);
+        expect(names).toContain("shared");
+        expect(names).toContain(`shared-${tasks}`);
+        const migrations = await check.db.selectFrom("briefwright_migrations").select("name").execute();
+        expect(migrations.map((m) => m.name)).toEqual(["0001-initial"]);
+      } finally {
+        await check.close();
       }
     } finally {
       await database.cleanup();

@@ -75,11 +75,12 @@ function openSqlite(path: string): KyselyStore {
   try {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     database = new Database(path);
-    // WAL lets readers run beside the writer; NORMAL skips the fsync per commit (a power cut may
-    // lose the last commits but never corrupts); foreign keys are off by default in SQLite.
+    // Wait for other processes' locks first, switching to WAL included. WAL lets readers run
+    // beside the writer; NORMAL skips the fsync per commit (a power cut may lose the last commits
+    // but never corrupts); foreign keys are off by default in SQLite.
+    database.pragma(`busy_timeout = ${sqliteBusyTimeoutMs}`);
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
-    database.pragma(`busy_timeout = ${sqliteBusyTimeoutMs}`);
     database.pragma("foreign_keys = ON");
   } catch (error) {
     throw new StoreError(`open SQLite database ${path}: ${describeError(error)}`, { cause: error });
