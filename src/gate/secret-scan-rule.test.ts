@@ -26,6 +26,20 @@ describe("scanSecrets", () => {
     expect(decisions.map((d) => d.path)).toEqual(["js/config.js", "notes.md"]);
   });
 
+  it("cannot be silenced by secretlint-disable comments in the scanned file", async () => {
+    const token = fakeGithubToken();
+    const files = tree({
+      "a.js": `/* secretlint-disable */\nconst a = "${token}";\n`,
+      "b.js": `// secretlint-disable-next-line\nconst b = "${token}";\n`,
+      "c.html": `<!-- secretlint-disable -->\n<script>const c = "${token}";</script>\n`,
+    });
+    expect((await scanSecrets(files)).map((d) => [d.path, d.passed])).toEqual([
+      ["a.js", false],
+      ["b.js", false],
+      ["c.html", false],
+    ]);
+  });
+
   it("finds other recommended-preset secrets, e.g. a private key", async () => {
     // Generated per run: the preset rejects placeholder keys, and no real key belongs in source.
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });

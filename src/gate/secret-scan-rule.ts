@@ -17,6 +17,12 @@ function lineAndColumn(text: string, index: number): { line: number; column: num
   return { line, column: index - before.lastIndexOf("\n") };
 }
 
+// The model writes these files, so it must not be able to silence the scan with a
+// `secretlint-disable` comment. Same length, so reported positions still hold.
+function neutralizeDirectives(text: string): string {
+  return text.replace(/secretlint-(disable|enable)/gi, "secretlint_$1");
+}
+
 export interface SecretScanOptions {
   /** Values that must never be committed (configured tokens, the student secret). */
   readonly knownSecrets?: readonly string[];
@@ -49,7 +55,7 @@ export async function scanSecrets(files: GateFiles, options: SecretScanOptions =
     scanned += 1;
     try {
       const result = await lintSource({
-        source: { filePath: path, content: text, ext: extensionOf(path) ? `.${extensionOf(path)}` : "", contentType: "text" },
+        source: { filePath: path, content: neutralizeDirectives(text), ext: extensionOf(path) ? `.${extensionOf(path)}` : "", contentType: "text" },
         options: { config, maskSecrets: true, noPhysicFilePath: true },
       });
       for (const message of result.messages) {
