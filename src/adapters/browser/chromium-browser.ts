@@ -1,0 +1,411 @@
+import { chromium, type Browser as PlaywrightBrowser, type BrowserContext, type Page, type Request, type Route } from "playwright-core";
+import { describeError } from "../../domain/errors.ts";
+import {
+  BrowserError,
+  NavigationError,
+  PageEvaluationError,
+  type Browser,
+  type BrowserPage,
+  type NavigationResult,
+  type PageEvent,
+  type PageSessionOptions,
+} from "../../ports/browser.ts";
+import type { CdnMirror } from "../../verify/cdn-mirror.ts";
+
+export interface ChromiumBrowserSettings {
+  /** The Chromium binary (default Debian's `/usr/bin/chromium`; never a downloaded browser). */
+  readonly executablePath?: string;
+  /** Most pages open at once; further `withPage` calls wait (default 4). */
+  readonly maxContexts?: number;
+  /**
+   * Refuse requests to hosts other than this machine (default true). Production sets false so a
+   * page's fonts and APIs load as they will on Pages; tests keep it on so nothing leaves the box.
+   */
+  readonly blockOutsideRequests?: boolean;
+  /** Answers CDN requests from npm packages instead of the network. */
+  readonly cdnMirror?: CdnMirror;
+  /** Longest wait for the browser to start (ms, default 30 s). */
+  readonly launchTimeoutMs?: number;
+  /** Keep one fresh page ready for the next run (default true). */
+  readonly prewarm?: boolean;
+  /** Extra command-line switches, after the defaults. */
+  readonly extraArgs?: readonly string[];
+}
+
+/** Whether a request stays on this machine (the candidate server, a local forge's Pages host). */
+export function isLocalUrl(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+// Matches every http(s) URL not on a loopback host, so local requests are never intercepted.
+const outsideUrl = /^(?:https?|wss?):\/\/(?!(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d+)?(?:[/?#]|$))/i;
+
+/** A counting semaphore whose waiters can give up (time or abort). */
+function createSemaphore(limit: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async acquire(signal?: AbortSignal, timeoutMs?: number): Promise<() => void> {
+      signal?.throwIfAborted();
+      if (active >= limit) {
+        await new Promise<void>((resolve, reject) => {
+          const grant = () => {
+            cleanup();
+            resolve();
+          };
+          const onAbort = () => {
+            cleanup();
+            reject(signal?.reason);
+          };
+          const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+            cleanup();
+            reject(new BrowserError(`no free browser slot within ${timeoutMs} ms`, { isRetryable: true }));
+          }, timeoutMs);
+          const cleanup = () => {
+            const index = waiting.indexOf(grant);
+            if (index !== -1) waiting.splice(index, 1);
+            if (timer) clearTimeout(timer);
+            signal?.removeEventListener("abort", onAbort);
+          };
+          signal?.addEventListener("abort", onAbort, { once: true });
+          waiting.push(grant);
+        });
+      }
+      active++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        active--;
+        waiting.shift()?.();
+      };
+    },
+  };
+}
+
+function pageMessage(error: unknown): string {
+  // Playwright prefixes its method name and appends a call log; the page's own first line is what helps.
+  const text = describeError(error).replace(/^[a-zA-Z.]+: /, "");
+  return text.split("\n")[0]!.trim();
+}
+
+function isClosedError(error: unknown): boolean {
+  return /Target page, context or browser has been closed|Target closed|Browser has been closed|browser has disconnected/i.test(describeError(error));
+}
+
+/**
+ * Chromium through playwright-core: ONE browser, started on first use and kept warm, a fresh
+ * context (cookies, storage, cache) per `withPage`, at most `maxContexts` at a time. Launching
+ * costs ~170 ms and a context ~10 ms here, so a warm browser is what makes verification cheap.
+ */
+export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): Browser {
+  const executablePath = settings.executablePath ?? "/usr/bin/chromium";
+  const blockOutside = settings.blockOutsideRequests ?? true;
+  const mirror = settings.cdnMirror;
+  const launchTimeoutMs = settings.launchTimeoutMs ?? 30_000;
+  const slots = createSemaphore(Math.max(1, settings.maxContexts ?? 4));
+  const prewarm = settings.prewarm ?? true;
+
+  const args = [
+    "--headless",
+    // We run as root in containers; the sandbox cannot start there.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    // Belt and braces with the request routing: when outside requests are blocked, no name but
+    // the loopback ones even resolves, so nothing (preconnects included) can leave the machine.
+    ...(blockOutside ? ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"] : []),
+    ...(settings.extraArgs ?? []),
+  ];
+
+  let launching: Promise<PlaywrightBrowser> | undefined;
+  let closed = false;
+  const contexts = new Set<BrowserContext>();
+
+  function launch(): Promise<PlaywrightBrowser> {
+    const attempt: Promise<PlaywrightBrowser> = chromium
+      .launch({ executablePath, headless: true, args, timeout: launchTimeoutMs, chromiumSandbox: false })
+      .then((launched) => {
+        // A crashed or killed browser is replaced on the next use, not mid-run.
+        launched.on("disconnected", () => {
+          if (launching === attempt) launching = undefined;
+        });
+        if (closed) {
+          void launched.close();
+          throw new BrowserError("the browser was closed");
+        }
+        return launched;
+      })
+      .catch((cause: unknown) => {
+        if (launching === attempt) launching = undefined;
+        if (cause instanceof BrowserError) throw cause;
+        throw new BrowserError(`could not start Chromium at ${executablePath}: ${describeError(cause)}`, { cause, isRetryable: true });
+      });
+    launching = attempt;
+    return attempt;
+  }
+
+  /** The warm browser; concurrent first callers share one launch. */
+  async function browser(): Promise<PlaywrightBrowser> {
+    for (;;) {
+      if (closed) throw new BrowserError("the browser was closed");
+      const current = launching ?? launch();
+      const launched = await current;
+      if (launched.isConnected()) return launched;
+      if (launching === current) launching = undefined;
+    }
+  }
+
+  async function routeOutside(route: Route, request: Request, emit: (event: PageEvent) => void): Promise<void> {
+    const url = request.url();
+    try {
+      if (mirror?.handles(url)) {
+        if (request.method() === "OPTIONS") {
+          await route.fulfill({ status: 204, headers: { "access-control-allow-origin": "*", "access-control-allow-headers": "*", "access-control-allow-methods": "GET, HEAD, OPTIONS" } });
+          return;
+        }
+        const answer = await mirror.resolve(url);
+        if (answer) {
+          const passOn = (answer.outcome === "unsupported" || answer.outcome === "unavailable") && !blockOutside;
+          if (passOn) {
+            emit({ type: "request-routed", url, outcome: "continued", detail: answer.reason });
+            await route.continue();
+            return;
+          }
+          emit({ type: "request-routed", url, outcome: answer.outcome === "served" ? "mirrored" : "mirror-missing", status: answer.status, detail: answer.reason ?? answer.source });
+          await route.fulfill({
+            status: answer.status,
+            contentType: answer.contentType,
+            body: answer.body,
+            // CORS lets `crossorigin` + `integrity` tags load the file exactly as from the CDN.
+            headers: { "access-control-allow-origin": "*", "cache-control": "public, max-age=31536000" },
+          });
+          return;
+        }
+      }
+      if (blockOutside) {
+        emit({ type: "request-routed", url, outcome: "blocked", detail: "outside requests are blocked during verification" });
+        await route.abort("blockedbyclient");
+        return;
+      }
+      emit({ type: "request-routed", url, outcome: "continued" });
+      await route.continue();
+    } catch (error) {
+      // The page may have gone away meanwhile; a route that cannot be answered is moot then.
+      if (!isClosedError(error)) {
+        emit({ type: "request-routed", url, outcome: "mirror-missing", status: 502, detail: describeError(error) });
+        await route.abort("failed").catch(() => undefined);
+      }
+    }
+  }
+
+  function wrapPage(page: Page, listeners: Set<(event: PageEvent) => void>): BrowserPage {
+    const emit = (event: PageEvent) => {
+      for (const listener of listeners) listener(event);
+    };
+    const inFlight = new Set<Request>();
+    let lastActivity = Date.now();
+    const settle = (request: Request) => {
+      inFlight.delete(request);
+      lastActivity = Date.now();
+    };
+
+    page.on("pageerror", (error) => emit({ type: "page-error", message: error.message || String(error), stack: error.stack }));
+    page.on("console", (message) => {
+      const location = message.location();
+      emit({ type: "console", level: message.type(), text: message.text(), location: location.url ? `${location.url}:${location.lineNumber + 1}` : undefined });
+    });
+    page.on("request", (request) => {
+      inFlight.add(request);
+      lastActivity = Date.now();
+      emit({ type: "request", url: request.url(), method: request.method(), resourceType: request.resourceType() });
+    });
+    page.on("response", (response) => {
+      const request = response.request();
+      emit({ type: "response", url: response.url(), method: request.method(), status: response.status(), resourceType: request.resourceType() });
+    });
+    page.on("requestfinished", settle);
+    page.on("requestfailed", (request) => {
+      settle(request);
+      emit({ type: "request-failed", url: request.url(), method: request.method(), resourceType: request.resourceType(), reason: request.failure()?.errorText ?? "failed" });
+    });
+
+    return {
+      onEvent(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+
+      async goto(url, { timeoutMs }): Promise<NavigationResult> {
+        const started = Date.now();
+        let response;
+        try {
+          response = await page.goto(url, { waitUntil: "commit", timeout: timeoutMs });
+        } catch (cause) {
+          if (isClosedError(cause)) throw new BrowserError("the page was closed during navigation", { cause, isRetryable: true });
+          throw new NavigationError(url, pageMessage(cause), { cause });
+        }
+        let loadTimedOut = false;
+        try {
+          await page.waitForLoadState("load", { timeout: Math.max(1, timeoutMs - (Date.now() - started)) });
+        } catch (cause) {
+          if (isClosedError(cause)) throw new BrowserError("the page was closed during navigation", { cause, isRetryable: true });
+          loadTimedOut = true;
+        }
+        return { status: response?.status(), url: page.url(), loadTimedOut };
+      },
+
+      async waitForNetworkIdle({ quietMs, timeoutMs }) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const now = Date.now();
+          if (inFlight.size === 0 && now - lastActivity >= quietMs) return true;
+          if (now >= deadline) return false;
+          const wait = inFlight.size === 0 ? quietMs - (now - lastActivity) : 10;
+          await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(wait, deadline - now))));
+        }
+      },
+
+      async evaluate(source, options = {}) {
+        let timer: NodeJS.Timeout | undefined;
+        const evaluation = page.evaluate(source);
+        try {
+          if (options.timeoutMs === undefined) return await evaluation;
+          const timeoutMs = options.timeoutMs;
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new PageEvaluationError(`evaluation did not finish within ${timeoutMs} ms`, { timedOut: true })), timeoutMs);
+          });
+          return await Promise.race([evaluation, timeout]);
+        } catch (cause) {
+          // The losing evaluation may still reject later; nobody listens to it any more.
+          evaluation.catch(() => undefined);
+          if (cause instanceof PageEvaluationError) throw cause;
+          if (isClosedError(cause)) throw new BrowserError("the page was closed during evaluation", { cause, isRetryable: true });
+          throw new PageEvaluationError(pageMessage(cause), { cause });
+        } finally {
+          if (timer) clearTimeout(timer);
+        }
+      },
+    };
+  }
+
+  interface Session {
+    readonly context: BrowserContext;
+    readonly page: Page;
+    readonly listeners: Set<(event: PageEvent) => void>;
+  }
+
+  /** A fresh context with its routes and one blank page, ready for a run. */
+  async function openSession(): Promise<Session> {
+    const current = await browser();
+    let context: BrowserContext;
+    try {
+      context = await current.newContext({
+        viewport: { width: 1280, height: 800 },
+        // A service worker could serve a stale candidate or fetch past our routes.
+        serviceWorkers: "block",
+      });
+    } catch (cause) {
+      throw new BrowserError(`could not open a browser context: ${describeError(cause)}`, { cause, isRetryable: true });
+    }
+    contexts.add(context);
+    try {
+      const listeners = new Set<(event: PageEvent) => void>();
+      const emit = (event: PageEvent) => {
+        for (const listener of listeners) listener(event);
+      };
+      await context.route(outsideUrl, (route, request) => routeOutside(route, request, emit));
+      if (blockOutside) {
+        await context.routeWebSocket(outsideUrl, (socket) => {
+          emit({ type: "request-routed", url: socket.url(), outcome: "blocked", detail: "outside WebSockets are blocked during verification" });
+          void socket.close({ code: 1008, reason: "blocked during verification" });
+        });
+      }
+      const page = await context.newPage();
+      return { context, page, listeners };
+    } catch (cause) {
+      contexts.delete(context);
+      await context.close().catch(() => undefined);
+      throw new BrowserError(`could not open a page: ${describeError(cause)}`, { cause, isRetryable: true });
+    }
+  }
+
+  // Starting a page's renderer is most of a run's fixed cost (~100–300 ms); one unused session
+  // is kept ready so the next run skips it. It has never loaded anything, so it is still fresh.
+  let spare: Promise<Session | undefined> | undefined;
+
+  function warmSpare(): void {
+    if (!prewarm || closed || spare || launching === undefined) return;
+    spare = openSession().catch(() => undefined);
+  }
+
+  async function takeSession(): Promise<Session> {
+    const ready = spare;
+    spare = undefined;
+    const session = ready ? await ready : undefined;
+    if (session && !session.page.isClosed() && session.context.browser()?.isConnected()) return session;
+    if (session) {
+      contexts.delete(session.context);
+      void session.context.close().catch(() => undefined);
+    }
+    return openSession();
+  }
+
+  return {
+    kind: "chromium",
+    capabilities: { mirrorsCdn: mirror !== undefined, blocksOutsideRequests: blockOutside },
+
+    async withPage(fn, options: PageSessionOptions = {}) {
+      const { signal } = options;
+      const release = await slots.acquire(signal, options.queueTimeoutMs);
+      let session: Session | undefined;
+      const onAbort = () => void session?.context.close().catch(() => undefined);
+      try {
+        signal?.throwIfAborted();
+        session = await takeSession();
+        signal?.addEventListener("abort", onAbort, { once: true });
+        if (options.viewport) await session.page.setViewportSize(options.viewport);
+        const result = await fn(wrapPage(session.page, session.listeners));
+        signal?.throwIfAborted();
+        return result;
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        throw error;
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+        // The caller has its answer; closing the context and warming the next one happen
+        // off its clock. The slot stays taken until the context is really gone.
+        const finished = session;
+        void (async () => {
+          if (finished) {
+            await finished.context.close().catch(() => undefined);
+            contexts.delete(finished.context);
+          }
+          release();
+          warmSpare();
+        })();
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      const current = launching;
+      launching = undefined;
+      const pendingSpare = spare;
+      spare = undefined;
+      await pendingSpare?.then((unused) => unused?.context.close()).catch(() => undefined);
+      await Promise.all([...contexts].map((context) => context.close().catch(() => undefined)));
+      if (current) {
+        const launched = await current.catch(() => undefined);
+        await launched?.close().catch(() => undefined);
+      }
+    },
+  };
+}
