@@ -26,6 +26,8 @@ export interface Config {
   };
   readonly roundDeadlineMs: number;
   readonly workerConcurrency: number;
+  /** Whether this process runs workers (false: API only, e.g. a dedicated intake instance). */
+  readonly runWorkers: boolean;
   readonly jobLeaseMs: number;
   readonly allowPrivateUrls: boolean;
   readonly maxBodyBytes: number;
@@ -75,6 +77,7 @@ const schema = z.object({
   LLM_TIMEOUT_SECONDS: positiveInt.default(120),
   ROUND_DEADLINE_SECONDS: positiveInt.default(600),
   WORKER_CONCURRENCY: positiveInt.max(64).default(2),
+  RUN_WORKERS: boolean.default(true),
   JOB_LEASE_SECONDS: positiveInt.default(30),
   ALLOW_PRIVATE_URLS: boolean.default(false),
   MAX_BODY_BYTES: positiveInt.default(16 * 1024 * 1024),
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     },
     roundDeadlineMs: e.ROUND_DEADLINE_SECONDS * 1000,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    runWorkers: e.RUN_WORKERS,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
     allowPrivateUrls: e.ALLOW_PRIVATE_URLS,
     maxBodyBytes: e.MAX_BODY_BYTES,

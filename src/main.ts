@@ -88,7 +88,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   };
 
   const workers =
-    options.workers === false
+    options.workers === false || !config.runWorkers
       ? undefined
       : createWorkerPool({
           queue,
