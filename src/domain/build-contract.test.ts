@@ -235,6 +235,10 @@ describe("buildContract on invented briefs", () => {
 
   it("reads titles from prose and from every quoting style in checks", () => {
     expect(contractOf('Set the page title to "Weather 42".').titles).toEqual([{ text: "Weather 42", match: "exact", origin: "current" }]);
+    expect(contractOf('A page titled "Quiz Time" with a score.').titles.map((t) => t.text)).toEqual(["Quiz Time"]);
+    expect(contractOf('Use the title "Converter" for the page.').titles.map((t) => t.text)).toEqual(["Converter"]);
+    // A card's or a chart's title is not document.title.
+    expect(contractOf('Show a Bootstrap card with the title "Total" and a chart titled "Sales".').titles).toEqual([]);
     expect(contractOf("x", ["js: document.title === 'Quiz'"]).titles[0]).toMatchObject({ text: "Quiz", match: "exact" });
     expect(contractOf("x", ['js: "Quiz" === document.title']).titles[0]).toMatchObject({ text: "Quiz", match: "exact" });
     expect(contractOf("x", ['js: document.title.includes("Captcha")']).titles[0]).toMatchObject({ text: "Captcha", match: "includes" });
@@ -251,6 +255,7 @@ describe("buildContract on invented briefs", () => {
     expect(ids(contract)).toEqual(["refresh", "plot", "result", "list", "summary"]);
     expect(element(contract, "refresh")?.tag).toBe("button");
     expect(element(contract, "plot")?.tag).toBe("canvas");
+    expect(contract.elementIds.map((e) => [e.id, e.fromCheck])).toEqual([["refresh", false], ["plot", false], ["result", true], ["list", true], ["summary", true]]);
     expect(contract.strings).toContainEqual({ text: "42", match: "equals", scope: { kind: "element", selector: "#result", property: "textContent" }, origin: "current" });
   });
 

@@ -38,6 +38,8 @@ export type ContractOrigin = "current" | "earlier";
 
 export interface RequiredElement {
   readonly id: string;
+  /** A check queries it (authoritative), rather than only the brief naming it. */
+  readonly fromCheck: boolean;
   /** Lower-case tag name when the brief or a check pins it (`form`, `table`). */
   readonly tag: string | undefined;
   /** Attributes a check reads; value `undefined` means "must be present". */
@@ -285,7 +287,9 @@ function clip(text: string, max: number): string {
 // The builder: collects with first-seen order and de-duplication.
 
 class ContractBuilder {
-  readonly elements = new Map<string, { id: string; tag: string | undefined; attributes: Record<string, string | undefined>; origin: ContractOrigin }>();
+  readonly elements = new Map<string, { id: string; fromCheck: boolean; tag: string | undefined; attributes: Record<string, string | undefined>; origin: ContractOrigin }>();
+  /** Set while reading a check, so elements know where they came from. */
+  readingCheck = false;
   readonly selectors = new Map<string, { selector: string; origin: ContractOrigin }>();
   readonly titles = new Map<string, RequiredTitle>();
   readonly strings = new Map<string, RequiredString>();
@@ -300,9 +304,10 @@ class ContractBuilder {
   element(id: string, origin: ContractOrigin, tag?: string, attributes: Record<string, string | undefined> = {}): void {
     const existing = this.elements.get(id);
     if (!existing) {
-      this.elements.set(id, { id, tag, attributes: { ...attributes }, origin });
+      this.elements.set(id, { id, fromCheck: this.readingCheck, tag, attributes: { ...attributes }, origin });
       return;
     }
+    if (this.readingCheck) existing.fromCheck = true;
     // A check's exact answer (tagName === "FORM") wins over prose; the first pin otherwise stays.
     if (tag && !existing.tag) existing.tag = tag;
     for (const [name, value] of Object.entries(attributes)) {
@@ -394,8 +399,14 @@ function readProse(builder: ContractBuilder, text: string, origin: ContractOrigi
   }
 
   // Titles the brief quotes: 'sets the title to "X"', 'titled "X"', 'page title: "X"'.
-  // "titled" alone often describes a heading or card, so only a page/site/document is "titled".
-  for (const m of prose.matchAll(/\b(?:(?:page|document|site|app|tab|browser)\s+titled|title)\b(?:\s+(?:to|as|of|is|should\s+be|must\s+be|reading|that\s+reads))*\s*[:=]?\s*(?:"([^"\n]+)"|“([^”\n]+)”|`([^`\n]+)`|'([^'\n]+)')/gi)) {
+  // Only the document's title: "a card with the title \"Total\"" names a heading, and the gate
+  // blocks on a title mismatch, so the phrase must point at the page, the tab or a setter.
+  const documentTitle =
+    /\b(?:(?:page|document|site|app|tab|browser|window|html)\s+titled|(?:page|document|site|tab|browser|window|html|<title>)\s*title|(?:set|sets|setting|change|changes|update|updates|give|gives)\s+(?:the\s+|its\s+)?(?:page\s+|document\s+)?title|^(?:the\s+)?title|title\s+(?:of|for)\s+the\s+(?:page|document|site|tab))\b(?:\s+(?:to|as|is|should\s+be|must\s+be|reading|that\s+reads))*\s*[:=]?\s*(?:"([^"\n]+)"|“([^”\n]+)”|`([^`\n]+)`|'([^'\n]+)')/gim;
+  for (const m of prose.matchAll(documentTitle)) {
+    builder.title((m[1] ?? m[2] ?? m[3] ?? m[4]!).trim(), "exact", origin);
+  }
+  for (const m of prose.matchAll(/\btitle\s+(?:"([^"\n]+)"|“([^”\n]+)”|`([^`\n]+)`|'([^'\n]+)')\s+(?:for|on|of)\s+the\s+(?:page|document|site|tab)\b/gi)) {
     builder.title((m[1] ?? m[2] ?? m[3] ?? m[4]!).trim(), "exact", origin);
   }
   for (const m of prose.matchAll(/<title>([^<]+)<\/title>/gi)) builder.title(m[1]!.trim(), "exact", origin);
@@ -571,6 +582,15 @@ export function repositoryRuleOf(text: string): RepositoryRule | undefined {
 }
 
 function classify(builder: ContractBuilder, check: Check, id: string, origin: ContractOrigin): void {
+  builder.readingCheck = true;
+  try {
+    classifyCheck(builder, check, id, origin);
+  } finally {
+    builder.readingCheck = false;
+  }
+}
+
+function classifyCheck(builder: ContractBuilder, check: Check, id: string, origin: ContractOrigin): void {
   if (check.kind === "js") {
     builder.checks.push({ id, origin, kind: "js", expression: check.expression });
     readExpression(builder, check.expression, origin);
@@ -683,7 +703,7 @@ export function buildContract(input: BuildContractInput): BuildContract {
 
   const cdns = [...builder.cdns];
   return {
-    elementIds: [...builder.elements.values()].map((e) => ({ id: e.id, tag: e.tag, attributes: { ...e.attributes }, origin: e.origin })),
+    elementIds: [...builder.elements.values()].map((e) => ({ id: e.id, fromCheck: e.fromCheck, tag: e.tag, attributes: { ...e.attributes }, origin: e.origin })),
     selectors: [...builder.selectors.values()].map((s) => ({ ...s })),
     titles: [...builder.titles.values()],
     strings: [...builder.strings.values()],
