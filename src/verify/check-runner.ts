@@ -18,7 +18,11 @@ export interface CheckRunOptions {
   readonly overallTimeoutMs?: number;
   /** Cap on reaching the `load` event (default 15 s). */
   readonly loadTimeoutMs?: number;
-  /** No request in flight for this long counts as "the page's fetches settled" (default 100 ms). */
+  /**
+   * No request in flight for this long counts as "the page's fetches settled" (default 50 ms).
+   * Short on purpose: it only has to bridge one fetch's response to the next fetch it triggers;
+   * later changes are caught by polling, so a long window would only add to every run.
+   */
   readonly settleQuietMs?: number;
   /** Cap on waiting for the network to settle (default 5 s). */
   readonly settleTimeoutMs?: number;
@@ -77,6 +81,8 @@ export interface PageCheckReport {
   readonly domExcerpt: string;
   readonly checks: readonly CheckResult[];
   readonly durationMs: number;
+  /** Where the time went, in ms: getting a page, loading, settling, checks, DOM excerpt. */
+  readonly timings: { readonly pageMs: number; readonly loadMs: number; readonly settleMs: number; readonly checksMs: number; readonly excerptMs: number };
 }
 
 export interface CheckRunner {
@@ -202,7 +208,7 @@ export function createCheckRunner(browser: Browser, defaults: CheckRunOptions = 
       const checkTimeoutMs = options.checkTimeoutMs ?? 10_000;
       const overallTimeoutMs = options.overallTimeoutMs ?? 60_000;
       const loadTimeoutMs = options.loadTimeoutMs ?? 15_000;
-      const settleQuietMs = options.settleQuietMs ?? 100;
+      const settleQuietMs = options.settleQuietMs ?? 50;
       const settleTimeoutMs = options.settleTimeoutMs ?? 5_000;
       const pollIntervalMs = options.pollIntervalMs ?? 100;
       const { signal } = options;
@@ -211,6 +217,7 @@ export function createCheckRunner(browser: Browser, defaults: CheckRunOptions = 
       const remaining = () => Math.max(0, overallDeadline - performance.now());
 
       return browser.withPage(async (page) => {
+        const marks = [performance.now()];
         const pageErrors: string[] = [];
         const consoleErrors: string[] = [];
         const failedRequests: FailedRequest[] = [];
@@ -266,10 +273,12 @@ export function createCheckRunner(browser: Browser, defaults: CheckRunOptions = 
           loadError = error.message;
           documentUsable = false;
         }
+        marks.push(performance.now());
         if (documentUsable) {
           networkSettled = await page.waitForNetworkIdle({ quietMs: settleQuietMs, timeoutMs: Math.min(settleTimeoutMs, remaining()) });
         }
 
+        marks.push(performance.now());
         const results = await Promise.all(
           checks.map((check) =>
             documentUsable
@@ -284,6 +293,7 @@ export function createCheckRunner(browser: Browser, defaults: CheckRunOptions = 
           ),
         );
         signal?.throwIfAborted();
+        marks.push(performance.now());
 
         let domExcerpt = "";
         if (documentUsable) {
@@ -310,6 +320,13 @@ export function createCheckRunner(browser: Browser, defaults: CheckRunOptions = 
           domExcerpt,
           checks: results,
           durationMs: Math.round(performance.now() - started),
+          timings: {
+            pageMs: Math.round(marks[0]! - started),
+            loadMs: Math.round(marks[1]! - marks[0]!),
+            settleMs: Math.round(marks[2]! - marks[1]!),
+            checksMs: Math.round(marks[3]! - marks[2]!),
+            excerptMs: Math.round(performance.now() - marks[3]!),
+          },
         };
       }, { signal });
     },

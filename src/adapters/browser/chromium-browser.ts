@@ -258,6 +258,10 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
           if (isClosedError(cause)) throw new BrowserError("the page was closed during navigation", { cause, isRetryable: true });
           loadTimedOut = true;
         }
+        // The heavy part of this run is over (the page's renderer is busy no more); the next run's
+        // page warms now, while this one settles and runs its checks. Warming it any earlier
+        // slows this load more than it saves the next.
+        warmSpare();
         return { status: response?.status(), url: page.url(), loadTimedOut };
       },
 
@@ -381,6 +385,7 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
         signal?.removeEventListener("abort", onAbort);
         // The caller has its answer; closing the context and warming the next one happen
         // off its clock. The slot stays taken until the context is really gone.
+        warmSpare();
         const finished = session;
         void (async () => {
           if (finished) {
@@ -388,7 +393,6 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
             contexts.delete(finished.context);
           }
           release();
-          warmSpare();
         })();
       }
     },
