@@ -25,6 +25,8 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly roundDeadlineMs: number;
+  /** Model answers one round may use (unusable and gate-blocked ones count). */
+  readonly buildMaxAttempts: number;
   readonly workerConcurrency: number;
   /** Whether this process runs workers (false: API only, e.g. a dedicated intake instance). */
   readonly runWorkers: boolean;
@@ -76,6 +78,7 @@ const schema = z.object({
   VLLM_API_KEY: z.string().optional(),
   LLM_TIMEOUT_SECONDS: positiveInt.default(120),
   ROUND_DEADLINE_SECONDS: positiveInt.default(600),
+  BUILD_MAX_ATTEMPTS: positiveInt.max(10).default(3),
   WORKER_CONCURRENCY: positiveInt.max(64).default(2),
   RUN_WORKERS: boolean.default(true),
   JOB_LEASE_SECONDS: positiveInt.default(30),
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
       timeoutMs: e.LLM_TIMEOUT_SECONDS * 1000,
     },
     roundDeadlineMs: e.ROUND_DEADLINE_SECONDS * 1000,
+    buildMaxAttempts: e.BUILD_MAX_ATTEMPTS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     runWorkers: e.RUN_WORKERS,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,

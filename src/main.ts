@@ -84,6 +84,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       deployReserveMs: Math.min(60_000, config.roundDeadlineMs / 5),
       reportInitialBackoffMs: 1000,
       reportMaxBackoffMs: 60_000,
+      buildMaxAttempts: config.buildMaxAttempts,
+      knownSecrets: [secret.secret, config.llm.vllmApiKey].filter((value): value is string => Boolean(value)),
     },
   };
 

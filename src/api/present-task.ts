@@ -24,7 +24,9 @@ async function presentRound(round: RoundRecord, store: Store) {
     store.listEvents(round.id),
     store.listReportAttempts(round.id),
   ]);
-  const deploy = stages.find((s) => s.name === "assemble" && s.status === "succeeded")?.output as { files?: Record<string, string> } | undefined;
+  const built = stages.find((s) => s.name === "build" && s.status === "succeeded")?.output as
+    | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[] }
+    | undefined;
   return {
     id: round.id,
     round: round.round,
@@ -46,7 +48,8 @@ async function presentRound(round: RoundRecord, store: Store) {
       commit_sha: round.result.commitSha,
       pages_url: round.result.pagesUrl,
     },
-    files: deploy?.files ? Object.keys(deploy.files).sort() : [],
+    files: built?.files ? Object.keys(built.files).sort() : [],
+    build: built ? { attempts: built.attempts ?? [], fetched: built.fetched ?? [] } : null,
     stages: stages.map((s) => ({
       name: s.name,
       status: s.status,

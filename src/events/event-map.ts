@@ -26,6 +26,10 @@ export interface EventMap {
   };
   "llm-fail": { purpose: string; provider: string; model: string; error: string; retryable: boolean };
   "files-generate": { files: string[]; bytes: number };
+  "build-attempt": { attempt: number; outcome: "unusable" | "gate-blocked" | "accepted"; reason: string | null };
+  "gate-decide": { attempt: number; rule: string; passed: boolean; severity: string; detail: string; path: string | null };
+  "fetch-complete": { path: string; url: string; bytes: number };
+  "fetch-refuse": { path: string; url: string; reason: string };
   "commit-create": { repo: string; commitSha: string; created: boolean; files: number };
   "pages-wait": { pagesUrl: string; commitSha: string; polls: number; live: boolean };
   "report-attempt": { attempt: number; statusCode: number | null; error: string | null; durationMs: number };

@@ -1,14 +1,15 @@
-import { storeFileTree, type StoredFileTree } from "../domain/files.ts";
 import type { TaskRequest } from "../domain/task.ts";
 import { mitLicense } from "../generation/mit-license.ts";
 import { buildReadme } from "../generation/readme.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
-import type { Generation } from "./generate-stage.ts";
+import type { FetchedFile } from "./generate-stage.ts";
 
 export interface AssembleInput {
   readonly request: TaskRequest;
-  readonly generation: Generation;
+  /** The model's new or changed text files, path → complete content. */
+  readonly generated: ReadonlyMap<string, string>;
   readonly attachments: readonly AnalyzedAttachment[];
+  readonly fetched: readonly FetchedFile[];
   /** Round N > 1: the repository as it stands (kept unless replaced). */
   readonly current?: ReadonlyMap<string, Buffer>;
   /** Every round's brief so far, oldest first, the current one last. */
@@ -20,10 +21,6 @@ export interface AssembleInput {
   readonly acceptedAt: number;
 }
 
-export interface Assembly {
-  readonly files: StoredFileTree;
-}
-
 function titleOf(files: ReadonlyMap<string, Buffer>, fallback: string): string {
   const html = files.get("index.html")?.toString("utf8") ?? "";
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1]?.trim();
@@ -32,11 +29,12 @@ function titleOf(files: ReadonlyMap<string, Buffer>, fallback: string): string {
 
 /**
  * The complete tree of the next commit: what is there, the model's files over it, the
- * attachments byte for byte, an MIT LICENSE and a README that covers every round.
+ * attachments and fetched files byte for byte, an MIT LICENSE and a README covering every round.
  */
-export function assemble(input: AssembleInput): Assembly {
+export function assemble(input: AssembleInput): Map<string, Buffer> {
   const files = new Map<string, Buffer>(input.current ?? []);
-  for (const [path, text] of Object.entries(input.generation.files)) files.set(path, Buffer.from(text, "utf8"));
+  for (const [path, text] of input.generated) files.set(path, Buffer.from(text, "utf8"));
+  for (const fetched of input.fetched) files.set(fetched.path, Buffer.from(fetched.base64, "base64"));
   for (const attachment of input.attachments) files.set(attachment.name, Buffer.from(attachment.base64, "base64"));
   files.set("LICENSE", Buffer.from(mitLicense(new Date(input.acceptedAt).getUTCFullYear(), input.licenseHolder)));
   const readme = buildReadme({
@@ -49,5 +47,5 @@ export function assemble(input: AssembleInput): Assembly {
     licenseHolder: input.licenseHolder,
   });
   files.set("README.md", Buffer.from(readme));
-  return { files: storeFileTree(files) };
+  return files;
 }

@@ -1,44 +1,54 @@
+import { renderObligations, type BuildContract } from "../domain/build-contract.ts";
 import type { Check } from "../domain/check.ts";
 import { GenerationParseError, LanguageModelError } from "../domain/errors.ts";
 import type { TaskRequest } from "../domain/task.ts";
+import { applyEditBlocks, parseEditBlocks, EditApplyError, EditBlockParseError } from "../generation/edit-blocks.ts";
 import { parseFilesAnswer } from "../generation/parse-files-answer.ts";
 import { renderPrompt } from "../generation/prompt-templates.ts";
 import type { ModelMessage } from "../ports/language-model.ts";
-import type { Analysis, AnalyzedAttachment } from "./analyze-stage.ts";
+import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import { callModel } from "./call-model.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 
-export interface Generation {
-  /** Text files the model wrote (complete contents), path → text. */
-  readonly files: Readonly<Record<string, string>>;
-  /** Parse errors of answers that could not be used, in order. */
-  readonly rejectedAnswers: readonly string[];
+/** A file fetched at build time because the brief asked for it. */
+export interface FetchedFile {
+  readonly path: string;
+  readonly url: string;
+  readonly bytes: number;
+  readonly contentType: string;
+  readonly base64: string;
 }
 
-export interface GenerateInput {
-  readonly roundId: string;
+export interface PromptInput {
   readonly request: TaskRequest;
-  readonly analysis: Analysis;
+  readonly checks: readonly Check[];
+  readonly attachments: readonly AnalyzedAttachment[];
+  readonly contract: BuildContract;
+  readonly fetched: readonly FetchedFile[];
   /** Round N > 1: the repository as it stands. */
   readonly current?: ReadonlyMap<string, Buffer>;
   /** Round N > 1: earlier rounds' briefs and checks, oldest first. */
   readonly history?: readonly { readonly round: number; readonly brief: string; readonly checks: readonly Check[] }[];
-  readonly signal: AbortSignal;
 }
 
 const previewBytes = 2000;
 const textLike = /^(text\/|application\/(json|xml|javascript|x-yaml|yaml|csv|x-ndjson))|\+json$|\+xml$/;
 
+function preview(name: string, mimeType: string, content: Buffer): string {
+  const head = `- ${name} (${mimeType}, ${content.length} bytes)`;
+  if (!textLike.test(mimeType)) return head;
+  const text = content.subarray(0, previewBytes).toString("utf8");
+  return `${head}, beginning:\n\n\`\`\`\n${text}${content.length > previewBytes ? "\n…" : ""}\n\`\`\``;
+}
+
 function attachmentList(attachments: readonly AnalyzedAttachment[]): string {
   if (attachments.length === 0) return "(none)";
-  return attachments
-    .map((a) => {
-      const head = `- ${a.name} (${a.mimeType}, ${a.bytes} bytes)`;
-      if (!textLike.test(a.mimeType)) return head;
-      const text = Buffer.from(a.base64, "base64").subarray(0, previewBytes).toString("utf8");
-      return `${head}, beginning:\n\n\`\`\`\n${text}${a.bytes > previewBytes ? "\n…" : ""}\n\`\`\``;
-    })
-    .join("\n");
+  return attachments.map((a) => preview(a.name, a.mimeType, Buffer.from(a.base64, "base64"))).join("\n");
+}
+
+function fetchedList(fetched: readonly FetchedFile[]): string {
+  if (fetched.length === 0) return "(none)";
+  return fetched.map((f) => `${preview(f.path, f.contentType, Buffer.from(f.base64, "base64"))}\n  fetched from ${f.url}`).join("\n");
 }
 
 function checkList(checks: readonly Check[]): string {
@@ -46,69 +56,132 @@ function checkList(checks: readonly Check[]): string {
   return checks.map((c) => (c.kind === "js" ? `- JavaScript: \`${c.expression}\`` : `- ${c.text}`)).join("\n");
 }
 
-/** Files shown to the model when revising: the app's own text files, not ours or the attachments. */
-function fileListing(files: ReadonlyMap<string, Buffer>, attachmentNames: ReadonlySet<string>): string {
+/** Files shown to the model when revising: the app's own text files, not ours or the data. */
+export function editableFiles(files: ReadonlyMap<string, Buffer>, dataFiles: ReadonlySet<string>): Map<string, string> {
+  const editable = new Map<string, string>();
+  for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    if (path === "LICENSE" || path === "README.md" || dataFiles.has(path) || content.includes(0)) continue;
+    editable.set(path, content.toString("utf8"));
+  }
+  return editable;
+}
+
+function fileListing(files: ReadonlyMap<string, Buffer>, editable: ReadonlyMap<string, string>): string {
   const shown: string[] = [];
   for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     if (path === "LICENSE" || path === "README.md") continue;
-    if (attachmentNames.has(path) || content.includes(0)) {
-      shown.push(`## ${path}\n\n(${content.length} bytes, not shown)`);
-      continue;
-    }
-    shown.push(`## ${path}\n\n\`\`\`\n${content.toString("utf8")}\n\`\`\``);
+    const text = editable.get(path);
+    shown.push(text === undefined ? `## ${path}\n\n(${content.length} bytes, not shown; keep it)` : `## ${path}\n\n\`\`\`\n${text}\n\`\`\``);
   }
   return shown.join("\n\n");
 }
 
-function messagesFor(input: GenerateInput): { system: string; user: string } {
-  const { request, analysis } = input;
+/** The answer format of a round: whole files for a new app, edit blocks for a revision. */
+export type AnswerFormat = "files-json" | "edit-blocks";
+
+export interface Conversation {
+  readonly format: AnswerFormat;
+  readonly purpose: string;
+  readonly system: string;
+  readonly messages: ModelMessage[];
+  /** Round N: the editable text files the edit blocks apply to. */
+  readonly editable: ReadonlyMap<string, string>;
+}
+
+/** The opening of the conversation with the model for this round. */
+export function startConversation(input: PromptInput): Conversation {
+  const { request } = input;
+  const obligations = renderObligations(input.contract) || "(none beyond the brief)";
   if (request.round === 1 || !input.current) {
     return {
+      format: "files-json",
+      purpose: "generate",
       system: renderPrompt("build.system", {}),
-      user: renderPrompt("build.user", {
-        brief: request.brief,
-        checks: checkList(analysis.checks),
-        attachments: attachmentList(analysis.attachments),
-      }),
+      messages: [
+        {
+          role: "user",
+          content: renderPrompt("build.user", {
+            brief: request.brief,
+            obligations,
+            checks: checkList(input.checks),
+            attachments: attachmentList(input.attachments),
+            fetched: fetchedList(input.fetched),
+          }),
+        },
+      ],
+      editable: new Map(),
     };
   }
+  const dataFiles = new Set([...input.attachments.map((a) => a.name), ...input.fetched.map((f) => f.path)]);
+  const editable = editableFiles(input.current, dataFiles);
   const history = (input.history ?? []).map((h) => `## Round ${h.round}\n\n${h.brief}\n\nChecks:\n${checkList(h.checks)}`).join("\n\n");
-  const attachmentNames = new Set(analysis.attachments.map((a) => a.name));
   return {
+    format: "edit-blocks",
+    purpose: "revise",
     system: renderPrompt("revise.system", {}),
-    user: renderPrompt("revise.user", {
-      files: fileListing(input.current, attachmentNames),
-      history: history || "(none recorded)",
-      round: request.round,
-      brief: request.brief,
-      checks: checkList(analysis.checks),
-      attachments: attachmentList(analysis.attachments),
-    }),
+    messages: [
+      {
+        role: "user",
+        content: renderPrompt("revise.user", {
+          files: fileListing(input.current, editable),
+          history: history || "(none recorded)",
+          round: request.round,
+          brief: request.brief,
+          obligations,
+          checks: checkList(input.checks),
+          attachments: attachmentList(input.attachments),
+          fetched: fetchedList(input.fetched),
+        }),
+      },
+    ],
+    editable,
   };
 }
 
-/**
- * Asks the model for the app's files. An answer that cannot be parsed is sent back once with the
- * reason; the reason is kept in the stage output either way.
- */
-export async function generate(input: GenerateInput, deps: PipelineDeps): Promise<Generation> {
+/** The files an answer produces, or the reason it produced none (to send back to the model). */
+export type AnswerOutcome =
+  | { readonly ok: true; readonly files: Map<string, string>; readonly modes: string[] }
+  | { readonly ok: false; readonly reason: string; readonly followUp: string };
+
+export function readAnswer(conversation: Conversation, text: string): AnswerOutcome {
+  try {
+    if (conversation.format === "files-json") return { ok: true, files: parseFilesAnswer(text), modes: ["whole-file"] };
+    const { files, applied } = applyEditBlocks(conversation.editable, parseEditBlocks(text));
+    // Only what the blocks touched is the model's change; the rest stays as the repository has it.
+    const changed = new Map([...files].filter(([path]) => applied.some((a) => a.path === path)));
+    if (changed.size === 0) throw new GenerationParseError("the answer contains no edit blocks");
+    for (const path of changed.keys()) {
+      if (path === "LICENSE" || path === "README.md") changed.delete(path);
+    }
+    return { ok: true, files: changed, modes: applied.map((a) => `${a.path}:${a.mode}`) };
+  } catch (error) {
+    if (error instanceof EditApplyError || error instanceof EditBlockParseError || error instanceof GenerationParseError) {
+      const followUp =
+        conversation.format === "files-json"
+          ? renderPrompt("fix-format.user", { error: error.message })
+          : renderPrompt("fix-edits.user", { error: error.message });
+      return { ok: false, reason: error.message, followUp };
+    }
+    throw error;
+  }
+}
+
+/** One model call in the conversation; the answer text is added to it. */
+export async function askModel(conversation: Conversation, deps: PipelineDeps, roundId: string, signal: AbortSignal): Promise<string> {
   const model = deps.model;
   if (!model) throw new LanguageModelError("none", "no language model is configured (set LLM_BACKEND and VLLM_ENDPOINT)");
-  const { system, user } = messagesFor(input);
-  const messages: ModelMessage[] = [{ role: "user", content: user }];
-  const rejectedAnswers: string[] = [];
-  const purpose = input.request.round === 1 ? "generate" : "revise";
-  for (let attempt = 1; ; attempt++) {
-    const answer = await callModel(model, { purpose, system, messages, format: "json", signal: input.signal }, input.roundId, deps.events);
-    try {
-      const files = parseFilesAnswer(answer.text);
-      const bytes = [...files.values()].reduce((sum, text) => sum + Buffer.byteLength(text), 0);
-      deps.events.emit("files-generate", input.roundId, { files: [...files.keys()], bytes });
-      return { files: Object.fromEntries(files), rejectedAnswers };
-    } catch (error) {
-      if (!(error instanceof GenerationParseError) || attempt >= 2) throw error;
-      rejectedAnswers.push(error.message);
-      messages.push({ role: "assistant", content: answer.text }, { role: "user", content: renderPrompt("fix-format.user", { error: error.message }) });
-    }
-  }
+  const answer = await callModel(
+    model,
+    {
+      purpose: conversation.purpose,
+      system: conversation.system,
+      messages: conversation.messages,
+      format: conversation.format === "files-json" ? "json" : "text",
+      signal,
+    },
+    roundId,
+    deps.events,
+  );
+  conversation.messages.push({ role: "assistant", content: answer.text });
+  return answer.text;
 }

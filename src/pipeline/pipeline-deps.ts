@@ -28,4 +28,8 @@ export interface PipelineSettings {
   readonly reportMaxBackoffMs: number;
   /** First wait between report attempts (PROTOCOL §3: 1 s). */
   readonly reportInitialBackoffMs: number;
+  /** Model answers a round may ask for before giving up (unusable and gate-blocked ones count). */
+  readonly buildMaxAttempts: number;
+  /** Values that must never be committed: the student secret, provider keys. */
+  readonly knownSecrets: readonly string[];
 }

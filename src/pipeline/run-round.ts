@@ -2,9 +2,8 @@ import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } f
 import type { DeployResult } from "../domain/task.ts";
 import { normalizeChecks } from "../domain/check.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
-import { assemble, type Assembly } from "./assemble-stage.ts";
+import { build, type Build } from "./build-stage.ts";
 import { deploy } from "./deploy-stage.ts";
-import { generate, type Generation } from "./generate-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import { report, type ReportOutcome } from "./report-stage.ts";
 import { RoundBudget } from "./round-budget.ts";
@@ -49,37 +48,28 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     const repository = request.round > 1 ? await deps.forge.readFiles(task.repoName) : undefined;
     const current = repository?.files;
 
-    const generation = await stages.run<Generation>("generate", () =>
-      generate(
+    const repo = await deps.forge.ensureRepository(task.repoName);
+    const built = await stages.run<Build>("build", () =>
+      build(
         {
           roundId,
           request,
-          analysis,
+          checks: analysis.checks,
+          attachments: analysis.attachments,
           current,
           history: prior.map((r) => ({ round: r.round, brief: r.request.brief, checks: normalizeChecks(r.request.checks) })),
+          rounds: [...prior.map((r) => ({ round: r.round, brief: r.request.brief })), { round: request.round, brief: request.brief }],
+          repoUrl: repo.repoUrl,
+          pagesUrl: repo.pagesUrl,
+          acceptedAt: round.createdAt,
           signal: budget.signal(deps.settings.deployReserveMs, options.signal),
         },
         deps,
       ),
     );
 
-    const repo = await deps.forge.ensureRepository(task.repoName);
-    const assembly = await stages.run<Assembly>("assemble", async () =>
-      assemble({
-        request,
-        generation,
-        attachments: analysis.attachments,
-        current,
-        rounds: [...prior.map((r) => ({ round: r.round, brief: r.request.brief })), { round: request.round, brief: request.brief }],
-        repoUrl: repo.repoUrl,
-        pagesUrl: repo.pagesUrl,
-        licenseHolder: deps.settings.licenseHolder,
-        acceptedAt: round.createdAt,
-      }),
-    );
-
     const result = await stages.run<DeployResult>("deploy", async () => {
-      const deployed = await deploy({ roundId, repoName: task.repoName, request, files: assembly.files, budget, reportReserveMs }, deps);
+      const deployed = await deploy({ roundId, repoName: task.repoName, request, files: built.files, budget, reportReserveMs }, deps);
       await store.updateRound(roundId, { result: deployed, now: clock.now() });
       return deployed;
     });

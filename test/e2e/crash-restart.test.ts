@@ -55,6 +55,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
       ...(await loadTaskRequest("github-user-created-r1")),
       task: "crash-restart",
       brief: "crash-restart-brief: a page with #ok",
+      checks: ["js: !!document.querySelector('#ok')"],
       secret: studentSecret,
       evaluation_url: receiver.url,
     } as Record<string, unknown>;
@@ -87,7 +88,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
     const round = detail.rounds[0];
     expect(round.status).toBe("succeeded");
     expect(round.stages.find((s: { name: string }) => s.name === "analyze").attempt).toBe(1);
-    expect(round.stages.find((s: { name: string }) => s.name === "generate").attempt).toBe(2);
+    expect(round.stages.find((s: { name: string }) => s.name === "build").attempt).toBe(2);
     second.child.kill("SIGTERM");
     await new Promise((r) => second.child.once("exit", r));
   });
