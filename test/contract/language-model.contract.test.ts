@@ -1,19 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createGeminiLanguageModel } from "../../src/adapters/llm/gemini-language-model.ts";
 import { createOpenAICompatibleLanguageModel } from "../../src/adapters/llm/openai-compatible-language-model.ts";
 import { LanguageModelError } from "../../src/domain/errors.ts";
 import { outputFormatLine } from "../../src/domain/output-format.ts";
 import type { FixtureFile } from "../../src/fake-llm/fixture-file.ts";
 import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts";
 import type { LanguageModel, ModelCall } from "../../src/ports/language-model.ts";
+import { tinyPng } from "../support/tiny-png.ts";
 
 /**
  * One contract for every LanguageModel adapter, run against the scripted LLM over real HTTP.
  * Each adapter speaks its own wire protocol to the same fake, so the assertions stay
- * protocol-neutral. Narrow the run with LLM_ADAPTERS=openai-compatible,….
+ * protocol-neutral. Narrow the run with LLM_ADAPTERS=openai-compatible,gemini.
  */
 interface LanguageModelAdapter {
   readonly name: string;
-  create(fake: { url: string }, options: { timeoutMs?: number; apiKey?: string }): LanguageModel;
+  create(fake: { url: string }, options: { timeoutMs?: number; apiKey?: string; supportsImages?: boolean }): LanguageModel;
 }
 
 const openAICompatibleAdapter: LanguageModelAdapter = {
@@ -25,11 +27,24 @@ const openAICompatibleAdapter: LanguageModelAdapter = {
       model: "coder-7b",
       apiKey: options.apiKey ?? "contract-key",
       timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.supportsImages === undefined ? {} : { supportsImages: options.supportsImages }),
+    }),
+};
+
+const geminiAdapter: LanguageModelAdapter = {
+  name: "gemini",
+  create: (fake, options) =>
+    createGeminiLanguageModel({
+      baseUrl: `${fake.url}/v1beta`,
+      model: "gemini-2.5-flash",
+      apiKey: options.apiKey ?? "contract-key",
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.supportsImages === undefined ? {} : { supportsImages: options.supportsImages }),
     }),
 };
 
 const wanted = process.env.LLM_ADAPTERS?.split(",").map((name) => name.trim());
-const languageModelAdapters = [openAICompatibleAdapter].filter((adapter) => !wanted || wanted.includes(adapter.name));
+const languageModelAdapters = [openAICompatibleAdapter, geminiAdapter].filter((adapter) => !wanted || wanted.includes(adapter.name));
 
 const page = "<!doctype html><title>Sales Summary 7f3a9</title>\n";
 const BUILD_SYSTEM = `You build static web apps.\n${outputFormatLine("files-json")}\nAnswer with the JSON object only.`;
@@ -142,6 +157,22 @@ describe.each(languageModelAdapters)("LanguageModel contract: $name", (adapter) 
       }),
     );
     expect(JSON.parse(answer.text).files["index.html"]).toBe(page);
+  });
+
+  it("sends images as image parts when the model takes them, else a description", async () => {
+    const png = tinyPng(3, 2);
+    const images = [{ name: "logo.png", mimeType: "image/png", data: png }];
+    const seeing = adapter.create(fake, { supportsImages: true });
+    const blind = adapter.create(fake, { supportsImages: false });
+    expect([seeing.supportsImages, blind.supportsImages]).toEqual([true, false]);
+    for (const stream of [false, true]) {
+      await seeing.generate(buildCall("case:build", { images, stream }));
+      await blind.generate(buildCall("case:build", { images, stream }));
+    }
+    const bodies = fake.requests.map((request) => JSON.stringify(request.body));
+    const base64 = png.toString("base64");
+    expect(bodies.map((body) => body.includes(base64))).toEqual([true, false, true, false]);
+    expect(bodies.map((body) => body.includes(`logo.png (image/png, ${png.length} bytes, 3×2 px)`))).toEqual([false, true, false, true]);
   });
 
   it("turns a 500 into a retryable error with the status code", async () => {

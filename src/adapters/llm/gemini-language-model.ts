@@ -1,0 +1,49 @@
+import { createGoogleGenerativeAI } from "@ai-sdk/google";
+import type { LanguageModel } from "../../ports/language-model.ts";
+import { createAiSdkLanguageModel } from "./ai-sdk-language-model.ts";
+
+/** Gemini's public API base, version path included. */
+export const defaultGeminiBaseUrl = "https://generativelanguage.googleapis.com/v1beta";
+
+export interface GeminiLanguageModelSettings {
+  /** Name for records, events and errors; `gemini` by default. */
+  readonly provider?: string;
+  /** Sent as `x-goog-api-key`; never appears in an error message. */
+  readonly apiKey: string;
+  /** e.g. `gemini-2.5-flash`. */
+  readonly model: string;
+  /** API base including the version path; {@link defaultGeminiBaseUrl} by default. */
+  readonly baseUrl?: string;
+  /** Budget for one whole call, streamed or not. */
+  readonly timeoutMs: number;
+  /** Gemini models take image input; true by default. */
+  readonly supportsImages?: boolean;
+  /** For tests and proxies; the global fetch by default. */
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * The language-model port over Google's Gemini API (`generateContent`,
+ * `streamGenerateContent?alt=sse`), on the AI SDK's Google provider. JSON mode is
+ * `generationConfig.responseMimeType: application/json`; images go as `inlineData` parts.
+ */
+export function createGeminiLanguageModel(settings: GeminiLanguageModelSettings): LanguageModel {
+  const baseUrl = (settings.baseUrl ?? defaultGeminiBaseUrl).replace(/\/+$/, "");
+  const chatModel = createGoogleGenerativeAI({
+    name: settings.provider ?? "gemini",
+    baseURL: baseUrl,
+    apiKey: settings.apiKey,
+    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+  }).chat(settings.model);
+  return createAiSdkLanguageModel(
+    {
+      provider: settings.provider ?? "gemini",
+      model: settings.model,
+      baseUrl,
+      apiKey: settings.apiKey,
+      timeoutMs: settings.timeoutMs,
+      supportsImages: settings.supportsImages ?? true,
+    },
+    chatModel,
+  );
+}
