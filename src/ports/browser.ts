@@ -134,13 +134,18 @@ export class NavigationError extends BriefwrightError {
   }
 }
 
-/** A script evaluated in the page threw, or did not settle in time. `pageMessage` is the page's own text. */
+/**
+ * A script evaluated in the page threw, or did not settle in time. `pageMessage` is the page's own
+ * text. `permanent`: asking again cannot help (the page crashed, the source does not parse).
+ */
 export class PageEvaluationError extends BriefwrightError {
   readonly pageMessage: string;
   readonly timedOut: boolean;
-  constructor(pageMessage: string, options: { cause?: unknown; timedOut?: boolean } = {}) {
+  readonly permanent: boolean;
+  constructor(pageMessage: string, options: { cause?: unknown; timedOut?: boolean; permanent?: boolean } = {}) {
     super("page-evaluation-failed", pageMessage, options);
     this.pageMessage = pageMessage;
     this.timedOut = options.timedOut ?? false;
+    this.permanent = options.permanent ?? /^SyntaxError\b/.test(pageMessage);
   }
 }

@@ -138,6 +138,8 @@ describe("createCheckRunner", () => {
       onLoad: ({ emit }) => {
         emit({ type: "page-error", message: "boom on load" });
         emit({ type: "console", level: "error", text: "Failed to load resource" });
+        emit({ type: "console", level: "error", text: "Failed to load resource" });
+        emit({ type: "console", level: "error", text: "Failed to load resource" });
         emit({ type: "console", level: "log", text: "hello" });
         emit({ type: "request-routed", url: "https://example.com/x.js", outcome: "blocked", detail: "outside requests are blocked" });
         emit({ type: "request-failed", url: "https://example.com/x.js", method: "GET", resourceType: "script", reason: "net::ERR_BLOCKED_BY_CLIENT" });
@@ -150,7 +152,7 @@ describe("createCheckRunner", () => {
     expect(report.checks[0]!.passed).toBe(true);
     expect(report.passed).toBe(false);
     expect(report.pageErrors).toEqual(["boom on load"]);
-    expect(report.consoleErrors).toEqual(["Failed to load resource"]);
+    expect(report.consoleErrors).toEqual(["Failed to load resource (×3)"]);
     expect(report.failedRequests).toEqual([
       { url: "https://example.com/x.js", method: "GET", reason: "net::ERR_BLOCKED_BY_CLIENT (outside requests are blocked)" },
       { url: "https://cdn.jsdelivr.net/npm/x@9/x.js", method: "GET", status: 404, reason: "HTTP 404 (x@9 does not exist)" },

@@ -227,13 +227,23 @@ export function createCheckRunner(browser: Browser, defaults: CheckRunOptions = 
         const push = <T>(list: T[], entry: T) => {
           if (list.length < maxListEntries) list.push(entry);
         };
+        // A failing timer or retry loop repeats one message many times; once, with a count, says more.
+        const repeats = new Map<string, number>();
+        const pushMessage = (list: string[], message: string) => {
+          const key = `${list === pageErrors ? "p" : "c"}:${message}`;
+          const seen = repeats.get(key) ?? 0;
+          repeats.set(key, seen + 1);
+          if (seen === 0) return push(list, message);
+          const index = list.findIndex((entry) => entry === message || entry.startsWith(`${message} (×`));
+          if (index !== -1) list[index] = `${message} (×${seen + 1})`;
+        };
         page.onEvent((event: PageEvent) => {
           switch (event.type) {
             case "page-error":
-              push(pageErrors, clip(event.message));
+              pushMessage(pageErrors, clip(event.message));
               break;
             case "console":
-              if (event.level === "error") push(consoleErrors, clip(event.text));
+              if (event.level === "error") pushMessage(consoleErrors, clip(event.text));
               break;
             case "request-routed":
               push(routedRequests, { url: event.url, outcome: event.outcome, detail: event.detail });
@@ -372,8 +382,8 @@ async function pollCheck(
       // A dead page cannot answer any check; let the caller see the browser failure.
       if (error instanceof BrowserError) throw error;
       lastError = clip(error instanceof PageEvaluationError ? error.pageMessage : describeError(error));
-      // Not a "not yet": the text itself is broken and will stay broken.
-      if (isSyntaxError(lastError)) return finish(false, lastError);
+      // Not a "not yet": broken text stays broken, a crashed page stays crashed.
+      if ((error instanceof PageEvaluationError && error.permanent) || isSyntaxError(lastError)) return finish(false, lastError);
     }
     const left = deadline - performance.now();
     if (left <= 0 || limits.signal?.aborted) break;

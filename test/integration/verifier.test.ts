@@ -149,6 +149,22 @@ describe("verifier on broken pages", () => {
     }
   });
 
+  it("survives a page stuck in an endless loop, and the next run is unaffected", async () => {
+    const server = await serve({
+      "stuck.html": "<!doctype html><title>x</title><script>setTimeout(() => { for (;;) {} }, 30)</script>",
+      "fine.html": "<!doctype html><title>fine</title>",
+    });
+    try {
+      const stuck = await runner.run(`${server.url}stuck.html`, [{ id: "c1", expression: "document.title === 'never'", timeoutMs: 500 }], { overallTimeoutMs: 5_000 });
+      expect(stuck.checks[0]).toMatchObject({ passed: false, error: expect.stringContaining("did not finish") });
+      expect(stuck.durationMs).toBeLessThan(5_000);
+      const fine = await runner.run(`${server.url}fine.html`, [{ id: "c1", expression: "document.title === 'fine'" }]);
+      expect(fine.passed).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("reports a page that cannot be reached as a load error", async () => {
     const server = await serve({ "index.html": "x" });
     const url = server.url;

@@ -32,12 +32,6 @@ export interface ChromiumBrowserSettings {
   readonly extraArgs?: readonly string[];
 }
 
-/** Whether a request stays on this machine (the candidate server, a local forge's Pages host). */
-export function isLocalUrl(url: URL): boolean {
-  const host = url.hostname.toLowerCase();
-  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 // Matches every http(s) URL not on a loopback host, so local requests are never intercepted.
 const outsideUrl = /^(?:https?|wss?):\/\/(?!(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d+)?(?:[/?#]|$))/i;
 
@@ -216,6 +210,11 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
       lastActivity = Date.now();
     };
 
+    let crashed = false;
+    page.on("crash", () => {
+      crashed = true;
+      emit({ type: "page-error", message: "the page crashed (its renderer process died, e.g. out of memory)" });
+    });
     page.on("pageerror", (error) => emit({ type: "page-error", message: error.message || String(error), stack: error.stack }));
     page.on("console", (message) => {
       const location = message.location();
@@ -277,19 +276,24 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
       },
 
       async evaluate(source, options = {}) {
+        if (crashed) throw new PageEvaluationError("the page crashed", { permanent: true });
         let timer: NodeJS.Timeout | undefined;
         const evaluation = page.evaluate(source);
         try {
           if (options.timeoutMs === undefined) return await evaluation;
           const timeoutMs = options.timeoutMs;
           const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new PageEvaluationError(`evaluation did not finish within ${timeoutMs} ms`, { timedOut: true })), timeoutMs);
+            timer = setTimeout(
+              () => reject(new PageEvaluationError(`evaluation did not finish within ${Math.round(timeoutMs)} ms (is the page busy in an endless loop?)`, { timedOut: true })),
+              timeoutMs,
+            );
           });
           return await Promise.race([evaluation, timeout]);
         } catch (cause) {
           // The losing evaluation may still reject later; nobody listens to it any more.
           evaluation.catch(() => undefined);
           if (cause instanceof PageEvaluationError) throw cause;
+          if (crashed || /Target crashed/i.test(describeError(cause))) throw new PageEvaluationError("the page crashed", { cause, permanent: true });
           if (isClosedError(cause)) throw new BrowserError("the page was closed during evaluation", { cause, isRetryable: true });
           throw new PageEvaluationError(pageMessage(cause), { cause });
         } finally {
