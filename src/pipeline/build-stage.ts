@@ -26,7 +26,7 @@ export interface BuildAttempt {
   readonly attempt: number;
   readonly outcome: "unusable" | "gate-blocked" | "accepted";
   readonly reason: string | null;
-  /** Every gate decision that was not a clean pass. */
+  /** Every gate decision, clean passes included. */
   readonly gate: readonly GateDecision[];
   readonly changed: readonly string[];
 }
@@ -112,13 +112,13 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
     if (!gate.passed) {
       const blocking = gate.decisions.filter(isBlocking);
       const reason = blocking.map((d) => `${d.rule}${d.path ? ` (${d.path})` : ""}: ${d.detail}`).join("\n");
-      attempts.push({ attempt, outcome: "gate-blocked", reason, gate: notable, changed });
+      attempts.push({ attempt, outcome: "gate-blocked", reason, gate: gate.decisions, changed });
       events.emit("build-attempt", roundId, { attempt, outcome: "gate-blocked", reason });
       if (attempt >= deps.settings.buildMaxAttempts) throw new GateRejectedError(`the safety gate blocked every answer; last: ${reason}`, blocking);
       conversation.messages.push({ role: "user", content: renderPrompt("gate-rejected.user", { reasons: blocking.map((d) => `- ${d.rule}${d.path ? ` (${d.path})` : ""}: ${d.detail}`).join("\n") }) });
       continue;
     }
-    attempts.push({ attempt, outcome: "accepted", reason: null, gate: notable, changed });
+    attempts.push({ attempt, outcome: "accepted", reason: null, gate: gate.decisions, changed });
     events.emit("build-attempt", roundId, { attempt, outcome: "accepted", reason: null });
     return { files: storeFileTree(gate.files), attempts, fetched: fetched.map(({ base64: _, ...rest }) => rest) };
   }
