@@ -79,6 +79,34 @@ export class LanguageModelError extends BriefwrightError {
   }
 }
 
+/** A provider's circuit is open: it failed too often and is skipped until its cool-down ends. */
+export class CircuitOpenError extends LanguageModelError {
+  constructor(provider: string, remainingMs: number, options: { cause?: unknown } = {}) {
+    super(provider, `skipped: circuit open after repeated failures (${Math.ceil(remainingMs / 1000)} s of cool-down left)`, {
+      ...options,
+      code: "llm-circuit-open",
+      isRetryable: true,
+      retryAfterMs: remainingMs,
+    });
+  }
+}
+
+/**
+ * Every provider of a fallback chain failed (or was skipped). `errors` holds each provider's
+ * last error in chain order; retryable when any of them is.
+ */
+export class AllProvidersFailedError extends LanguageModelError {
+  readonly errors: readonly LanguageModelError[];
+  constructor(chain: string, errors: readonly LanguageModelError[]) {
+    super(chain, `every provider failed: ${errors.map((e) => e.message).join("; ")}`, {
+      code: "llm-all-failed",
+      isRetryable: errors.some((e) => e.isRetryable),
+      cause: new AggregateError(errors, "every provider failed"),
+    });
+    this.errors = errors;
+  }
+}
+
 /** The model answered, but not with files we can use. */
 export class GenerationParseError extends BriefwrightError {
   constructor(message: string, options: { cause?: unknown } = {}) {
