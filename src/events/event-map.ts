@@ -1,7 +1,8 @@
 /**
  * Every event briefwright emits, by noun-verb name. Observers (the per-round event log today;
  * live logs, metrics, traces and the dashboard later) subscribe to these and nothing else.
- * Payloads never carry secrets or file contents.
+ * Payloads never carry secrets or file contents (`llm-delta`'s short excerpt of the answer being
+ * generated is the one exception, and it is never stored: see `ephemeralEvents`).
  */
 export interface EventMap {
   "round-accept": { taskId: string; task: string; round: number; nonce: string };
@@ -14,17 +15,47 @@ export interface EventMap {
   "stage-fail": { stage: string; durationMs: number; error: string; code: string; retryable: boolean };
   "attachment-decode": { name: string; mimeType: string; bytes: number };
   "check-normalize": { total: number; js: number; text: number };
-  "llm-request": { purpose: string; provider: string; model: string; stream: boolean };
+  /** `stream` null: the model's configured default decides. */
+  "llm-request": { purpose: string; provider: string; model: string; stream: boolean | null };
+  /** A call answered: who answered, tokens as the provider reported them, cost from the price table. */
   "llm-usage": {
     purpose: string;
     provider: string;
     model: string;
     inputTokens: number;
     outputTokens: number;
+    /** The answering attempt. */
     latencyMs: number;
     finishReason: string;
+    costUsd: number;
+    /** False when the price table has no entry for this model (cost 0). */
+    priced: boolean;
+    /** Attempts across providers, the answering one included. */
+    attempts: number;
+    /** The whole call, retries, waits and fallbacks included. */
+    durationMs: number;
   };
-  "llm-fail": { purpose: string; provider: string; model: string; error: string; retryable: boolean };
+  /** A call failed for good (every provider, or the caller gave up). */
+  "llm-fail": { purpose: string; provider: string; model: string; error: string; code: string; retryable: boolean };
+  /** One attempt of a call failed; a retry or the next provider may follow. */
+  "llm-attempt-fail": {
+    purpose: string;
+    provider: string;
+    model: string;
+    attempt: number;
+    error: string;
+    code: string;
+    statusCode: number | null;
+    retryable: boolean;
+    latencyMs: number;
+  };
+  "llm-retry": { purpose: string; provider: string; model: string; attempt: number; delayMs: number; delaySource: "retry-after" | "backoff"; reason: string };
+  "llm-fallback": { purpose: string; from: string; to: string; reason: string };
+  /** Batched streaming progress: at most every ~250 ms or ~2 KB. */
+  "llm-delta": { purpose: string; chars: number; totalChars: number; text: string };
+  "breaker-open": { provider: string; cooldownMs: number; reason: string };
+  "breaker-half-open": { provider: string };
+  "breaker-close": { provider: string };
   "files-generate": { files: string[]; bytes: number };
   "build-attempt": { attempt: number; outcome: "unusable" | "gate-blocked" | "accepted"; reason: string | null };
   "gate-decide": { attempt: number; rule: string; passed: boolean; severity: string; detail: string; path: string | null };
@@ -40,6 +71,9 @@ export interface EventMap {
 }
 
 export type EventName = keyof EventMap;
+
+/** Events for live views only: not kept in the round's record, logged at debug level. */
+export const ephemeralEvents: ReadonlySet<EventName> = new Set<EventName>(["llm-delta"]);
 
 /** An event as observers see it: the payload plus where and when it happened. */
 export interface BriefwrightEvent<N extends EventName = EventName> {

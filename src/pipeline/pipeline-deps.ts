@@ -3,6 +3,7 @@ import type { EventBus } from "../ports/event-bus.ts";
 import type { Forge } from "../ports/forge.ts";
 import type { LanguageModel } from "../ports/language-model.ts";
 import type { Store } from "../ports/store.ts";
+import type { PriceTable } from "../domain/price-table.ts";
 
 /** Everything a round's pipeline touches: ports and the few settings it needs. */
 export interface PipelineDeps {
@@ -22,6 +23,8 @@ export interface PipelineSettings {
   readonly gitAuthor: { readonly name: string; readonly email: string };
   readonly licenseHolder: string;
   readonly llmTimeoutMs: number;
+  /** Prices per model for the cost of each call (`LLM_PRICES`); unpriced (0) when absent. */
+  readonly llmPrices?: PriceTable;
   /** Time kept back for deploy + Pages + report when generation runs. */
   readonly deployReserveMs: number;
   /** Longest single wait between report attempts. */
