@@ -5,9 +5,9 @@ import type { TaskRequest } from "../domain/task.ts";
 import { applyEditBlocks, parseEditBlocks, EditApplyError, EditBlockParseError } from "../generation/edit-blocks.ts";
 import { parseFilesAnswer } from "../generation/parse-files-answer.ts";
 import { renderPrompt } from "../generation/prompt-templates.ts";
-import type { ModelMessage } from "../ports/language-model.ts";
+import type { ModelImage, ModelMessage } from "../ports/language-model.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
-import { callModel } from "./call-model.ts";
+import { attachmentImages, callModel } from "./call-model.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 
 /** A file fetched at build time because the brief asked for it. */
@@ -86,6 +86,8 @@ export interface Conversation {
   readonly messages: ModelMessage[];
   /** Round N: the editable text files the edit blocks apply to. */
   readonly editable: ReadonlyMap<string, string>;
+  /** Image attachments, shown to models that take images and described to the others. */
+  readonly images: readonly ModelImage[];
 }
 
 /** The opening of the conversation with the model for this round. */
@@ -110,6 +112,7 @@ export function startConversation(input: PromptInput): Conversation {
         },
       ],
       editable: new Map(),
+      images: attachmentImages(input.attachments),
     };
   }
   const dataFiles = new Set([...input.attachments.map((a) => a.name), ...input.fetched.map((f) => f.path)]);
@@ -135,6 +138,7 @@ export function startConversation(input: PromptInput): Conversation {
       },
     ],
     editable,
+    images: attachmentImages(input.attachments),
   };
 }
 
@@ -177,10 +181,12 @@ export async function askModel(conversation: Conversation, deps: PipelineDeps, r
       system: conversation.system,
       messages: conversation.messages,
       format: conversation.format === "files-json" ? "json" : "text",
+      images: conversation.images,
       signal,
     },
     roundId,
     deps.events,
+    { prices: deps.settings.llmPrices },
   );
   conversation.messages.push({ role: "assistant", content: answer.text });
   return answer.text;
