@@ -3,6 +3,7 @@ import { parseEnv } from "node:util";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "./domain/errors.ts";
+import { parsePriceTable, type PriceTable } from "./domain/price-table.ts";
 
 /**
  * The whole configuration, parsed once from the environment (and an optional `.env`) into a
@@ -18,11 +19,27 @@ export interface Config {
   /** Undefined → generated on first start and kept in `dataDir` (see student-secret.ts). */
   readonly studentSecret: string | undefined;
   readonly llm: {
-    readonly backend: "vllm";
+    /** The primary provider (`LLM_BACKEND`). */
+    readonly backend: LlmProviderName;
+    /** `LLM_FALLBACKS`, in order. */
+    readonly fallbacks: readonly LlmProviderName[];
+    /** The chain, primary first; empty when no model is configured (no `VLLM_ENDPOINT` and no fallbacks). */
+    readonly providers: readonly LlmProviderConfig[];
     readonly vllmEndpoint: string | undefined;
     readonly vllmModel: string;
     readonly vllmApiKey: string | undefined;
+    /** Per attempt. */
     readonly timeoutMs: number;
+    /** Extra attempts per provider for retryable failures. */
+    readonly retries: number;
+    /** Consecutive retryable failures that open a provider's circuit. */
+    readonly breakerThreshold: number;
+    readonly breakerCooldownMs: number;
+    /** Whether pipeline calls stream (deltas become `llm-delta` events). */
+    readonly stream: boolean;
+    readonly prices: PriceTable;
+    /** Every configured provider key, for the secret scan. */
+    readonly apiKeys: readonly string[];
   };
   readonly roundDeadlineMs: number;
   /** Model answers one round may use (unusable and gate-blocked ones count). */
@@ -37,6 +54,21 @@ export interface Config {
   readonly gitAuthor: { readonly name: string; readonly email: string };
   readonly licenseHolder: string;
   readonly logLevel: string;
+}
+
+export type LlmProviderName = "vllm" | "openai" | "gemini";
+const providerNames: readonly LlmProviderName[] = ["vllm", "openai", "gemini"];
+
+/** One provider of the chain, ready for its adapter. */
+export interface LlmProviderConfig {
+  readonly name: LlmProviderName;
+  readonly protocol: "openai-compatible" | "gemini";
+  /** API base: `…/v1` for OpenAI-compatible servers, `…/v1beta` for Gemini. */
+  readonly baseUrl: string;
+  readonly model: string;
+  readonly apiKey: string | undefined;
+  /** Whether its model gets images as image parts (`LLM_IMAGE_PROVIDERS`). */
+  readonly supportsImages: boolean;
 }
 
 const boolean = z
@@ -72,11 +104,24 @@ const schema = z.object({
     .refine((v) => /^postgres(ql)?:\/\//.test(v) || /^(sqlite:|file:)/.test(v), "must be postgres://… or sqlite:<path>")
     .optional(),
   STUDENT_SECRET: z.string().min(8, "must be at least 8 characters").optional(),
-  LLM_BACKEND: z.enum(["vllm"]).default("vllm"),
+  LLM_BACKEND: z.enum(providerNames).default("vllm"),
+  LLM_FALLBACKS: z.string().optional(),
   VLLM_ENDPOINT: httpUrl.optional(),
   VLLM_MODEL: z.string().trim().min(1).default("deepseek-coder"),
   VLLM_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
+  OPENAI_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
+  OPENAI_API_KEY: z.string().optional(),
+  GEMINI_API_KEY: z.string().optional(),
+  GEMINI_MODEL: z.string().trim().min(1).default("gemini-2.5-flash"),
+  GEMINI_BASE_URL: httpUrl.default("https://generativelanguage.googleapis.com/v1beta"),
+  LLM_IMAGE_PROVIDERS: z.string().default("gemini"),
   LLM_TIMEOUT_SECONDS: positiveInt.default(120),
+  LLM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  LLM_BREAKER_THRESHOLD: positiveInt.max(100).default(3),
+  LLM_BREAKER_COOLDOWN_SECONDS: positiveInt.default(30),
+  LLM_STREAM: boolean.default(true),
+  LLM_PRICES: z.string().optional(),
   ROUND_DEADLINE_SECONDS: positiveInt.default(600),
   BUILD_MAX_ATTEMPTS: positiveInt.max(10).default(3),
   WORKER_CONCURRENCY: positiveInt.max(64).default(2),
@@ -112,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     throw new ConfigError(String(issue.path[0] ?? "environment"), issue.message, { cause: parsed.error });
   }
   const e = parsed.data;
+  const fallbacks = nameList("LLM_FALLBACKS", e.LLM_FALLBACKS);
+  const providers = llmProviders(e, fallbacks);
   const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
   const config: Config = {
     port: e.PORT,
@@ -122,10 +169,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     studentSecret: e.STUDENT_SECRET,
     llm: {
       backend: e.LLM_BACKEND,
+      fallbacks,
+      providers,
       vllmEndpoint: e.VLLM_ENDPOINT,
       vllmModel: e.VLLM_MODEL,
       vllmApiKey: e.VLLM_API_KEY,
       timeoutMs: e.LLM_TIMEOUT_SECONDS * 1000,
+      retries: e.LLM_RETRIES,
+      breakerThreshold: e.LLM_BREAKER_THRESHOLD,
+      breakerCooldownMs: e.LLM_BREAKER_COOLDOWN_SECONDS * 1000,
+      stream: e.LLM_STREAM,
+      prices: loadPriceTable(e.LLM_PRICES, cwd),
+      apiKeys: [e.VLLM_API_KEY, e.OPENAI_API_KEY, e.GEMINI_API_KEY].filter((key): key is string => Boolean(key)),
     },
     roundDeadlineMs: e.ROUND_DEADLINE_SECONDS * 1000,
     buildMaxAttempts: e.BUILD_MAX_ATTEMPTS,
@@ -140,6 +195,59 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     logLevel: e.LOG_LEVEL,
   };
   return deepFreeze(config);
+}
+
+/** A comma list of provider names; unknown or repeated names are errors naming `variable`. */
+function nameList(variable: string, value: string | undefined): LlmProviderName[] {
+  const names = (value ?? "").split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+  for (const name of names) {
+    if (!providerNames.includes(name as LlmProviderName)) throw new ConfigError(variable, `unknown provider "${name}"; use ${providerNames.join(", ")}`);
+  }
+  if (new Set(names).size !== names.length) throw new ConfigError(variable, "names a provider twice");
+  return names as LlmProviderName[];
+}
+
+/**
+ * The chain: LLM_BACKEND, then LLM_FALLBACKS. A named provider without what it needs is an
+ * error naming the missing variable, except the out-of-the-box case (the default `vllm`, no
+ * VLLM_ENDPOINT, no fallbacks), which means "no model", so `npm start` works without one.
+ */
+function llmProviders(e: z.infer<typeof schema>, fallbacks: readonly LlmProviderName[]): LlmProviderConfig[] {
+  if (fallbacks.includes(e.LLM_BACKEND)) throw new ConfigError("LLM_FALLBACKS", `repeats LLM_BACKEND (${e.LLM_BACKEND})`);
+  const chain = [e.LLM_BACKEND, ...fallbacks];
+  if (chain.length === 1 && e.LLM_BACKEND === "vllm" && !e.VLLM_ENDPOINT) return [];
+  const images = nameList("LLM_IMAGE_PROVIDERS", e.LLM_IMAGE_PROVIDERS);
+  return chain.map((name): LlmProviderConfig => {
+    const supportsImages = images.includes(name);
+    switch (name) {
+      case "vllm":
+        if (!e.VLLM_ENDPOINT) throw new ConfigError("VLLM_ENDPOINT", "is required when the LLM chain includes vllm");
+        return { name, protocol: "openai-compatible", baseUrl: e.VLLM_ENDPOINT, model: e.VLLM_MODEL, apiKey: e.VLLM_API_KEY, supportsImages };
+      case "openai":
+        return { name, protocol: "openai-compatible", baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL, apiKey: e.OPENAI_API_KEY, supportsImages };
+      case "gemini":
+        if (!e.GEMINI_API_KEY) throw new ConfigError("GEMINI_API_KEY", "is required when the LLM chain includes gemini");
+        return { name, protocol: "gemini", baseUrl: e.GEMINI_BASE_URL, model: e.GEMINI_MODEL, apiKey: e.GEMINI_API_KEY, supportsImages };
+    }
+  });
+}
+
+/** LLM_PRICES: inline JSON, or the path of a JSON file (relative to the working directory). */
+function loadPriceTable(value: string | undefined, cwd: string): PriceTable {
+  if (value === undefined) return {};
+  const trimmed = value.trim();
+  let json: unknown;
+  try {
+    json = JSON.parse(trimmed.startsWith("{") ? trimmed : readFileSync(resolve(cwd, trimmed), "utf8"));
+  } catch (cause) {
+    const what = trimmed.startsWith("{") ? "is not valid JSON" : `cannot read a JSON file at ${trimmed}`;
+    throw new ConfigError("LLM_PRICES", `${what} (${(cause as Error).message})`, { cause });
+  }
+  try {
+    return parsePriceTable(json);
+  } catch (cause) {
+    throw new ConfigError("LLM_PRICES", (cause as Error).message, { cause });
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -6,10 +6,11 @@ import { createEmbeddedJobQueue } from "./adapters/queue/embedded-job-queue.ts";
 import { createLocalForge } from "./adapters/forge/local-forge.ts";
 import { createGitHttpHandler } from "./adapters/forge/git-http-handler.ts";
 import { createPagesHandler } from "./adapters/forge/pages-handler.ts";
-import { createOpenAICompatibleLanguageModel } from "./adapters/llm/openai-compatible-language-model.ts";
+import { createLanguageModel } from "./adapters/llm/create-language-model.ts";
 import { buildApi } from "./api/build-api.ts";
 import type { Config } from "./config.ts";
 import { describeError } from "./domain/errors.ts";
+import { ephemeralEvents } from "./events/event-map.ts";
 import { createInProcessEventBus } from "./events/in-process-event-bus.ts";
 import { createAcceptTask } from "./intake/accept-task.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -17,7 +18,6 @@ import { recordRoundEvents } from "./observability/round-event-recorder.ts";
 import { runRound, shouldRetryRound } from "./pipeline/run-round.ts";
 import type { PipelineDeps } from "./pipeline/pipeline-deps.ts";
 import { systemClock, type Clock } from "./ports/clock.ts";
-import type { LanguageModel } from "./ports/language-model.ts";
 import { resolveStudentSecret } from "./student-secret.ts";
 import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
 
@@ -37,17 +37,6 @@ export interface ServiceOptions {
   readonly logger?: Logger;
 }
 
-function createLanguageModel(config: Config): LanguageModel | undefined {
-  if (!config.llm.vllmEndpoint) return undefined;
-  return createOpenAICompatibleLanguageModel({
-    provider: config.llm.backend,
-    baseUrl: config.llm.vllmEndpoint,
-    model: config.llm.vllmModel,
-    apiKey: config.llm.vllmApiKey,
-    timeoutMs: config.llm.timeoutMs,
-  });
-}
-
 /** The composition root: builds every adapter from the config and starts API and workers. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const clock = options.clock ?? systemClock;
@@ -64,9 +53,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const queue = createEmbeddedJobQueue(store);
   const reposDir = join(config.dataDir, "repos");
   const forge = createLocalForge({ reposDir, publicUrl: config.publicUrl });
-  const model = createLanguageModel(config);
+  const model = createLanguageModel(config.llm);
   const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"));
-  const unsubscribeLog = events.subscribe((event) => logger.info({ event: event.name, roundId: event.roundId, ...event.payload }, event.name));
+  const unsubscribeLog = events.subscribe((event) => {
+    // Streaming progress is for live views; at info it would drown the log.
+    const level = ephemeralEvents.has(event.name) ? "debug" : "info";
+    logger[level]({ event: event.name, roundId: event.roundId, ...event.payload }, event.name);
+  });
 
   const deps: PipelineDeps = {
     store,
@@ -81,11 +74,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       gitAuthor: config.gitAuthor,
       licenseHolder: config.licenseHolder,
       llmTimeoutMs: config.llm.timeoutMs,
+      llmPrices: config.llm.prices,
       deployReserveMs: Math.min(60_000, config.roundDeadlineMs / 5),
       reportInitialBackoffMs: 1000,
       reportMaxBackoffMs: 60_000,
       buildMaxAttempts: config.buildMaxAttempts,
-      knownSecrets: [secret.secret, config.llm.vllmApiKey].filter((value): value is string => Boolean(value)),
+      knownSecrets: [secret.secret, ...config.llm.apiKeys].filter((value): value is string => Boolean(value)),
     },
   };
 
@@ -130,7 +124,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
         ok: storeOk,
         store: { ok: storeOk, dialect: store.dialect },
         queue: { ok: jobs !== undefined, kind: "embedded", jobs },
-        llm: { configured: model !== undefined, backend: config.llm.backend, model: model?.modelId ?? null },
+        llm: {
+          configured: model !== undefined,
+          backend: config.llm.backend,
+          model: model?.modelId ?? null,
+          stream: config.llm.stream,
+          // In chain order, each with its circuit breaker's state.
+          providers: model?.status() ?? [],
+        },
         forge: { kind: forge.kind },
         workers: { running: workers !== undefined, concurrency: config.workerConcurrency },
       };
@@ -142,7 +143,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   workers?.start();
-  logger.info({ url, publicUrl: config.publicUrl, store: store.dialect, llm: model ? model.modelId : "none" }, "briefwright listening");
+  logger.info({ url, publicUrl: config.publicUrl, store: store.dialect, llm: model ? `${model.provider} (${model.modelId})` : "none" }, "briefwright listening");
 
   return {
     app,

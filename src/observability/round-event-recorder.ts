@@ -1,10 +1,11 @@
-import type { BriefwrightEvent } from "../events/event-map.ts";
+import { ephemeralEvents, type BriefwrightEvent } from "../events/event-map.ts";
 import type { EventBus } from "../ports/event-bus.ts";
 import type { Store } from "../ports/store.ts";
 
 /**
  * Keeps every round's events in the store, in order, without making emitters wait: events are
- * queued and written in batches by one writer.
+ * queued and written in batches by one writer. Ephemeral events (streaming progress) are for
+ * live views only and are not kept.
  */
 export function recordRoundEvents(bus: EventBus, store: Store, onError: (error: unknown) => void): { flush(): Promise<void>; stop(): void } {
   let pending: BriefwrightEvent[] = [];
@@ -31,7 +32,7 @@ export function recordRoundEvents(bus: EventBus, store: Store, onError: (error: 
   };
 
   const unsubscribe = bus.subscribe((event) => {
-    if (event.roundId === null) return;
+    if (event.roundId === null || ephemeralEvents.has(event.name)) return;
     const idle = pending.length === 0;
     pending.push(event);
     if (idle) writing = writing.then(drain);

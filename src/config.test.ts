@@ -1,0 +1,78 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+import { ConfigError } from "./domain/errors.ts";
+
+const load = (env: Record<string, string>, cwd?: string) => loadConfig(env, { readDotEnv: false, ...(cwd ? { cwd } : {}) });
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    load(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("LLM configuration", () => {
+  it("has no model out of the box, and defaults that stream, retry and break", () => {
+    const { llm } = load({});
+    expect(llm.providers).toEqual([]);
+    expect(llm).toMatchObject({ backend: "vllm", fallbacks: [], retries: 2, breakerThreshold: 3, breakerCooldownMs: 30_000, stream: true, prices: {} });
+    expect(Object.isFrozen(llm.providers)).toBe(true);
+  });
+
+  it("builds the chain from LLM_BACKEND and LLM_FALLBACKS, in order", () => {
+    const { llm } = load({
+      VLLM_ENDPOINT: "http://gpu:8001/v1/",
+      VLLM_API_KEY: "k-vllm",
+      LLM_FALLBACKS: " gemini , openai",
+      GEMINI_API_KEY: "k-gemini",
+      OPENAI_API_KEY: "k-openai",
+      OPENAI_BASE_URL: "http://127.0.0.1:11434/v1",
+      OPENAI_MODEL: "qwen2.5-coder:7b",
+      LLM_IMAGE_PROVIDERS: "gemini,openai",
+    });
+    expect(llm.providers).toEqual([
+      { name: "vllm", protocol: "openai-compatible", baseUrl: "http://gpu:8001/v1", model: "deepseek-coder", apiKey: "k-vllm", supportsImages: false },
+      { name: "gemini", protocol: "gemini", baseUrl: "https://generativelanguage.googleapis.com/v1beta", model: "gemini-2.5-flash", apiKey: "k-gemini", supportsImages: true },
+      { name: "openai", protocol: "openai-compatible", baseUrl: "http://127.0.0.1:11434/v1", model: "qwen2.5-coder:7b", apiKey: "k-openai", supportsImages: true },
+    ]);
+    expect(llm.apiKeys).toEqual(["k-vllm", "k-openai", "k-gemini"]);
+  });
+
+  it("takes Gemini as the primary with its own base URL and model", () => {
+    const { llm } = load({ LLM_BACKEND: "gemini", GEMINI_API_KEY: "k", GEMINI_MODEL: "gemini-2.5-pro", GEMINI_BASE_URL: "http://127.0.0.1:9/v1beta" });
+    expect(llm.providers.map((p) => [p.name, p.model, p.baseUrl])).toEqual([["gemini", "gemini-2.5-pro", "http://127.0.0.1:9/v1beta"]]);
+  });
+
+  it("names the variable that is missing or wrong", () => {
+    expect(configError({ LLM_BACKEND: "claude" }).variable).toBe("LLM_BACKEND");
+    expect(configError({ VLLM_ENDPOINT: "http://x/v1", LLM_FALLBACKS: "gemini" }).variable).toBe("GEMINI_API_KEY");
+    expect(configError({ LLM_FALLBACKS: "gemini", GEMINI_API_KEY: "k" }).variable).toBe("VLLM_ENDPOINT");
+    expect(configError({ VLLM_ENDPOINT: "http://x/v1", LLM_FALLBACKS: "gemini,mystery" }).message).toMatch(/^LLM_FALLBACKS: unknown provider "mystery"/);
+    expect(configError({ VLLM_ENDPOINT: "http://x/v1", LLM_FALLBACKS: "vllm" }).variable).toBe("LLM_FALLBACKS");
+    expect(configError({ LLM_RETRIES: "-1" }).variable).toBe("LLM_RETRIES");
+    expect(configError({ LLM_BREAKER_THRESHOLD: "0" }).variable).toBe("LLM_BREAKER_THRESHOLD");
+    expect(configError({ LLM_BREAKER_COOLDOWN_SECONDS: "soon" }).variable).toBe("LLM_BREAKER_COOLDOWN_SECONDS");
+    expect(configError({ LLM_STREAM: "maybe" }).variable).toBe("LLM_STREAM");
+    expect(configError({ LLM_PRICES: "{not json" }).variable).toBe("LLM_PRICES");
+    expect(configError({ LLM_PRICES: '{"m": {"input": "cheap", "output": 1}}' }).message).toMatch(/^LLM_PRICES: m\.input/);
+    expect(configError({ LLM_PRICES: "./no-such-prices.json" }).message).toMatch(/^LLM_PRICES: cannot read a JSON file/);
+  });
+
+  it("reads LLM_PRICES inline or from a file", async () => {
+    const inline = load({ LLM_PRICES: '{"gemini/gemini-2.5-flash": {"input": 0.3, "output": 2.5}}' });
+    expect(inline.llm.prices).toEqual({ "gemini/gemini-2.5-flash": { input: 0.3, output: 2.5 } });
+    const dir = await mkdtemp(join(tmpdir(), "briefwright-prices-"));
+    try {
+      await writeFile(join(dir, "prices.json"), JSON.stringify({ scripted: { input: 1, output: 2 } }));
+      expect(load({ LLM_PRICES: "prices.json" }, dir).llm.prices).toEqual({ scripted: { input: 1, output: 2 } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
