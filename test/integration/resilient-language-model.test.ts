@@ -111,13 +111,26 @@ describe("resilient language model", () => {
   });
 
   it("times a hanging primary out and falls back within the timeout plus a second", async () => {
-    const { model } = await chain([{ hang: true }], { primary: { timeoutMs: 500, retries: 0 } });
+    // Retries stay at 2: a timeout moves on to the fallback instead of spending another timeout.
+    const { model } = await chain([{ hang: true }], { primary: { timeoutMs: 500 } });
     const seen = recorder();
     const started = performance.now();
     const answer = await model.generate(call({ onEvent: seen.onEvent }));
     expect(performance.now() - started).toBeLessThan(1_500);
     expect(answer.provider).toBe("gemini");
     expect(seen.events[0]).toMatchObject({ type: "attempt-fail", code: "llm-timeout", retryable: true });
+    expect(seen.types()).toEqual(["attempt-fail", "fallback"]);
+  });
+
+  it("retries a timeout on the last provider, where there is no fallback to spend it on", async () => {
+    const primaryFake = await fake({ hang: true }, { files: { "index.html": page } });
+    const model = createResilientLanguageModel({
+      providers: [{ model: createOpenAICompatibleLanguageModel({ provider: "vllm", baseUrl: `${primaryFake.url}/v1`, model: "a", timeoutMs: 5_000 }), policy: { ...fast, timeoutMs: 300 } }],
+    });
+    const seen = recorder();
+    const answer = await model.generate(call({ onEvent: seen.onEvent }));
+    expect(answer.provider).toBe("vllm");
+    expect(seen.types()).toEqual(["attempt-fail", "retry"]);
   });
 
   it("lets one trial call through after the cool-down and closes the breaker when it succeeds", async () => {

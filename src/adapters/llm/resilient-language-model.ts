@@ -73,8 +73,8 @@ const currentSink = new AsyncLocalStorage<(event: ModelEvent) => void>();
 
 /**
  * Providers in order, each behind its own policy (cockatiel): a timeout per attempt, retries with
- * backoff for retryable failures only (429 honouring Retry-After, 5xx, network, timeout — never
- * 400/401/403/404), and a consecutive-failure circuit breaker per provider, shared by every call,
+ * backoff for retryable failures only (429 honouring Retry-After, 5xx, network, and timeouts on
+ * the last provider — never 400/401/403/404), and a consecutive-failure circuit breaker per provider, shared by every call,
  * so a dead primary is skipped at once until its cool-down ends. A provider that gives up hands
  * the call to the next; when none is left the call fails with AllProvidersFailedError carrying
  * each provider's error. Only the caller's own abort stops the chain early.
@@ -113,7 +113,8 @@ export function createResilientLanguageModel(settings: ResilientLanguageModelSet
         let attempts = 0;
         for (const [index, entry] of entries.entries()) {
           try {
-            const answer = await callProvider(entry, effective, sink, () => attempts++);
+            const last = index === entries.length - 1;
+            const answer = await callProvider(entry, effective, sink, () => attempts++, last);
             return { ...answer, attempts };
           } catch (error) {
             const failure = asLanguageModelError(error, entry.model.provider);
@@ -150,11 +151,12 @@ async function callProvider(
   call: ModelCall,
   sink: (event: ModelEvent) => void,
   countAttempt: () => void,
+  last: boolean,
 ): Promise<ModelAnswer> {
   const { model, policy, breaker } = entry;
   const retryPolicy = retry(
     // Once this call's failures opened the circuit, waiting out a backoff only to be refused is pointless.
-    handleWhen((error) => isRetryableHere(error, policy) && breaker.state !== CircuitState.Open),
+    handleWhen((error) => isRetryableHere(error, policy, last) && breaker.state !== CircuitState.Open),
     {
       maxAttempts: policy.retries,
       backoff: new DelegateBackoff((context: { attempt: number; result: FailureReason<unknown> }) => retryDelay(context.result, context.attempt, policy).delayMs),
@@ -218,8 +220,11 @@ function countsAgainstProvider(error: Error): boolean {
   return error instanceof LanguageModelError && error.isRetryable && error.code !== "llm-aborted";
 }
 
-function isRetryableHere(error: Error, policy: Required<ProviderPolicy>): boolean {
+function isRetryableHere(error: Error, policy: Required<ProviderPolicy>, last: boolean): boolean {
   if (!countsAgainstProvider(error)) return false;
+  // A timed-out attempt has already spent a whole timeout; with a fallback left, that is where
+  // the next one is better spent. The last provider keeps its retries: there is nowhere else to go.
+  if ((error as LanguageModelError).code === "llm-timeout" && !last) return false;
   const asked = (error as LanguageModelError).retryAfterMs;
   // A provider that wants us gone for longer than we will wait is better left for the next one.
   return asked === undefined || asked <= policy.maxRetryAfterMs;
