@@ -1,4 +1,5 @@
 import type { RoundRecord, Store, TaskRecord } from "../ports/store.ts";
+import { addUsage, llmCalls, totalUsage } from "./llm-usage.ts";
 
 /** The list view: what a dashboard row needs, no per-round detail. */
 export function presentTaskSummary(task: TaskRecord) {
@@ -24,6 +25,7 @@ async function presentRound(round: RoundRecord, store: Store) {
     store.listEvents(round.id),
     store.listReportAttempts(round.id),
   ]);
+  const calls = llmCalls(events);
   const built = stages.find((s) => s.name === "build" && s.status === "succeeded")?.output as
     | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[] }
     | undefined;
@@ -66,11 +68,15 @@ async function presentRound(round: RoundRecord, store: Store) {
       error: a.error,
       duration_ms: a.durationMs,
     })),
+    // Every model attempt (answered or failed, fallbacks included) and their totals.
+    usage: totalUsage(calls),
+    llm_calls: calls,
     events: events.map((e) => ({ seq: e.seq, name: e.name, at: iso(e.at), data: e.payload })),
   };
 }
 
 /** The detail view: the task and each round with its stages, timings, errors, files and reports. */
 export async function presentTask(task: TaskRecord, store: Store) {
-  return { ...presentTaskSummary(task), rounds: await Promise.all(task.rounds.map((r) => presentRound(r, store))) };
+  const rounds = await Promise.all(task.rounds.map((r) => presentRound(r, store)));
+  return { ...presentTaskSummary(task), usage: addUsage(rounds.map((r) => r.usage)), rounds };
 }
