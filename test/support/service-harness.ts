@@ -10,7 +10,7 @@ import type { FixtureFile } from "../../src/fake-llm/fixture-file.ts";
 import { startCallbackReceiver, type CallbackReceiver } from "./callback-receiver.ts";
 import { freePort } from "./free-port.ts";
 import type { StoreDialectFixture, TestDatabase } from "./store-dialects.ts";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 
 const run = promisify(execFile);
 
@@ -42,6 +42,8 @@ export interface HarnessOptions {
   readonly fixtures: string | readonly (string | FixtureFile)[];
   readonly env?: Record<string, string>;
   readonly receiverAnswer?: (n: number) => number;
+  /** The service's logger; silent by default. */
+  readonly logger?: Logger;
 }
 
 /** Environment for a service under test: scripted LLM, loopback allowed, quiet logs. */
@@ -70,7 +72,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const port = await freePort();
   const env = serviceEnv(database, llm.url, port, options.env);
   const config = loadConfig(env, { readDotEnv: false });
-  const service = await startService(config, { logger: pino({ level: "silent" }) });
+  const service = await startService(config, { logger: options.logger ?? pino({ level: "silent" }) });
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${service.url}${path}`, {
       method,
