@@ -149,6 +149,14 @@ describe("resilient language model", () => {
     expect(model.status()[0]!.breaker).toBe("closed");
   });
 
+  it("attributes a breaker change to the call that caused it when calls run concurrently", async () => {
+    const { model } = await chain([{ status: 500, delay_ms: 50 }], { primary: { retries: 0, breakerThreshold: 1 } });
+    const [a, b] = [recorder(), recorder()];
+    await Promise.all([model.generate(call({ onEvent: a.onEvent })), model.generate(call({ onEvent: b.onEvent }))]);
+    const opened = [a, b].map((r) => r.types().filter((type) => type === "breaker-open").length);
+    expect(opened.sort()).toEqual([0, 1]);
+  });
+
   it("fails with every provider's error when all of them fail", async () => {
     const primaryFake = await fake({ status: 500 });
     const secondFake = await fake({ status: 401, message: "bad key" });
