@@ -44,6 +44,8 @@ export interface Config {
   readonly roundDeadlineMs: number;
   /** Model answers one round may use (unusable and gate-blocked ones count). */
   readonly buildMaxAttempts: number;
+  /** Ask the model to write the README's prose (one extra call per round); else the template's. */
+  readonly readmeProse: boolean;
   readonly workerConcurrency: number;
   /** Whether this process runs workers (false: API only, e.g. a dedicated intake instance). */
   readonly runWorkers: boolean;
@@ -124,6 +126,7 @@ const schema = z.object({
   LLM_PRICES: z.string().optional(),
   ROUND_DEADLINE_SECONDS: positiveInt.default(600),
   BUILD_MAX_ATTEMPTS: positiveInt.max(10).default(3),
+  README_PROSE: boolean.default(true),
   WORKER_CONCURRENCY: positiveInt.max(64).default(2),
   RUN_WORKERS: boolean.default(true),
   JOB_LEASE_SECONDS: positiveInt.default(30),
@@ -184,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     },
     roundDeadlineMs: e.ROUND_DEADLINE_SECONDS * 1000,
     buildMaxAttempts: e.BUILD_MAX_ATTEMPTS,
+    readmeProse: e.README_PROSE,
     workerConcurrency: e.WORKER_CONCURRENCY,
     runWorkers: e.RUN_WORKERS,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,

@@ -79,6 +79,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       reportInitialBackoffMs: 1000,
       reportMaxBackoffMs: 60_000,
       buildMaxAttempts: config.buildMaxAttempts,
+      readmeProse: config.readmeProse,
       knownSecrets: [secret.secret, ...config.llm.apiKeys].filter((value): value is string => Boolean(value)),
     },
   };

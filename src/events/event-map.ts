@@ -61,6 +61,7 @@ export interface EventMap {
   "gate-decide": { attempt: number; rule: string; passed: boolean; severity: string; detail: string; path: string | null };
   "fetch-complete": { path: string; url: string; bytes: number };
   "fetch-refuse": { path: string; url: string; reason: string };
+  "readme-write": { source: "model" | "template"; reason: string | null };
   "commit-create": { repo: string; commitSha: string; created: boolean; files: number };
   "pages-wait": { pagesUrl: string; commitSha: string; polls: number; live: boolean };
   "report-attempt": { attempt: number; statusCode: number | null; error: string | null; durationMs: number };

@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import type { ReadmeProse } from "./readme-prose.ts";
 
 export interface ReadmeInput {
   readonly title: string;
@@ -9,6 +10,8 @@ export interface ReadmeInput {
   readonly files: ReadonlyMap<string, Buffer>;
   readonly attachments: readonly string[];
   readonly licenseHolder: string;
+  /** The model's prose for summary, usage and code explanation; the template's own without it. */
+  readonly prose?: ReadmeProse;
 }
 
 const describers: Array<[RegExp, (path: string) => string]> = [
@@ -32,12 +35,14 @@ export function buildReadme(input: ReadmeInput): string {
   const attachments = new Set(input.attachments);
   const files = [...input.files.keys(), "README.md"].filter((p, i, all) => all.indexOf(p) === i).sort();
   const fileLines = files.map((path) => `- \`${path}\` — ${path === "README.md" ? "this file" : describe(path, attachments)}`);
+  const defaultUsage = `Open the live page (${input.pagesUrl}) or the local copy. The page implements the brief above;
+${input.attachments.length > 0 ? `it reads ${input.attachments.map((a) => `\`${a}\``).join(", ")} from the same folder.` : "it needs no extra data."}`;
   const history = input.rounds.map((r) => `### Round ${r.round}\n\n${r.brief.trim()}`);
   return `# ${input.title}
 
 ## Summary
 
-${current?.brief.trim() ?? ""}
+${input.prose?.summary ?? current?.brief.trim() ?? ""}
 
 Live page: ${input.pagesUrl}
 
@@ -56,12 +61,11 @@ then open http://localhost:8080/ in a browser. Any static file server works; ope
 
 ## Usage
 
-Open the live page (${input.pagesUrl}) or the local copy. The page implements the brief above;
-${input.attachments.length > 0 ? `it reads ${input.attachments.map((a) => `\`${a}\``).join(", ")} from the same folder.` : "it needs no extra data."}
+${input.prose?.usage ?? defaultUsage}
 
 ## Code explanation
 
-${fileLines.join("\n")}
+${input.prose ? `${input.prose.codeExplanation}\n\nFiles:\n\n` : ""}${fileLines.join("\n")}
 
 ## Changes by round
 

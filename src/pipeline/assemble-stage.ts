@@ -1,6 +1,7 @@
 import type { TaskRequest } from "../domain/task.ts";
 import { mitLicense } from "../generation/mit-license.ts";
 import { buildReadme } from "../generation/readme.ts";
+import type { ReadmeProse } from "../generation/readme-prose.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import type { FetchedFile } from "./generate-stage.ts";
 
@@ -19,6 +20,8 @@ export interface AssembleInput {
   readonly licenseHolder: string;
   /** When the round was accepted (the licence year comes from it, so a rerun is identical). */
   readonly acceptedAt: number;
+  /** The model's README prose, when it wrote some. */
+  readonly prose?: ReadmeProse;
 }
 
 function titleOf(files: ReadonlyMap<string, Buffer>, fallback: string): string {
@@ -45,6 +48,7 @@ export function assemble(input: AssembleInput): Map<string, Buffer> {
     files,
     attachments: input.attachments.map((a) => a.name),
     licenseHolder: input.licenseHolder,
+    prose: input.prose,
   });
   files.set("README.md", Buffer.from(readme));
   return files;

@@ -12,6 +12,10 @@ import { assemble } from "./assemble-stage.ts";
 import { fetchBuildFiles } from "./fetch-build-files.ts";
 import { askModel, readAnswer, startConversation, type FetchedFile } from "./generate-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
+import type { RoundBudget } from "./round-budget.ts";
+import { callModel } from "./call-model.ts";
+import { writeReadmeProse } from "../generation/readme-prose.ts";
+import { editableFiles } from "./generate-stage.ts";
 
 /** No candidate got past the safety gate; nothing was committed. */
 export class GateRejectedError extends BriefwrightError {
@@ -50,7 +54,13 @@ export interface BuildInput {
   readonly pagesUrl: string;
   readonly acceptedAt: number;
   readonly signal: AbortSignal;
+  readonly budget: RoundBudget;
+  /** Time to leave for deploy, Pages and the report. */
+  readonly reserveMs: number;
 }
+
+/** README prose is worth a model call only while this much time is left beyond the reserve. */
+const readmeProseMinimumMs = 30_000;
 
 export function contractFor(input: Pick<BuildInput, "request" | "checks" | "attachments" | "history">, maxAttachmentBytes: number): BuildContract {
   return buildContract({
@@ -93,7 +103,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
       conversation.messages.push({ role: "user", content: answer.followUp });
       continue;
     }
-    const tree = assemble({
+    const assembleWith = (prose?: Parameters<typeof assemble>[0]["prose"]) => assemble({
       request,
       generated: answer.files,
       attachments: input.attachments,
@@ -104,7 +114,9 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
       pagesUrl: input.pagesUrl,
       licenseHolder: deps.settings.licenseHolder,
       acceptedAt: input.acceptedAt,
+      prose,
     });
+    const tree = assembleWith();
     const gate = await runSafetyGate({ files: tree, previous: input.current, contract, brief: request.brief, knownSecrets: deps.settings.knownSecrets });
     const notable = gate.decisions.filter((d) => !(d.passed && d.severity === "block"));
     for (const decision of notable) events.emit("gate-decide", roundId, { attempt, ...decision, path: decision.path ?? null });
@@ -120,7 +132,50 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
     }
     attempts.push({ attempt, outcome: "accepted", reason: null, gate: gate.decisions, changed });
     events.emit("build-attempt", roundId, { attempt, outcome: "accepted", reason: null });
-    return { files: storeFileTree(gate.files), attempts, fetched: fetched.map(({ base64: _, ...rest }) => rest) };
+    const files = await withReadmeProse(gate.files, assembleWith, input, deps, contract, fetched);
+    return { files: storeFileTree(files), attempts, fetched: fetched.map(({ base64: _, ...rest }) => rest) };
   }
   throw new GateRejectedError("no usable answer within the attempt limit", []);
+}
+
+/**
+ * Lets the model write the README's summary, usage and code explanation for the accepted tree.
+ * Best effort: without time, a model or a usable answer — or if the new README would not pass
+ * the gate — the template's README stays.
+ */
+async function withReadmeProse(
+  files: Map<string, Buffer>,
+  assembleWith: (prose?: Parameters<typeof assemble>[0]["prose"]) => Map<string, Buffer>,
+  input: BuildInput,
+  deps: PipelineDeps,
+  contract: BuildContract,
+  fetched: readonly FetchedFile[],
+): Promise<Map<string, Buffer>> {
+  const { roundId } = input;
+  if (!deps.model || !deps.settings.readmeProse || input.budget.allowanceMs(input.reserveMs) < readmeProseMinimumMs) {
+    const reason = !deps.model ? "no model" : !deps.settings.readmeProse ? "README_PROSE is off" : "not enough time left";
+    deps.events.emit("readme-write", roundId, { source: "template", reason });
+    return files;
+  }
+  const dataFiles = new Set([...input.attachments.map((a) => a.name), ...fetched.map((f) => f.path)]);
+  const result = await writeReadmeProse(
+    deps.model,
+    { briefs: input.rounds, files: editableFiles(files, dataFiles), signal: input.budget.signal(input.reserveMs, input.signal) },
+    (model, call) => callModel(model, call, roundId, deps.events, { prices: deps.settings.llmPrices }),
+  );
+  if ("reason" in result) {
+    deps.events.emit("readme-write", roundId, { source: "template", reason: result.reason });
+    return files;
+  }
+  const withProse = assembleWith(result.prose);
+  // The gate already fixed paths in `files`; carry its version of every file but the README.
+  const candidate = new Map(files);
+  candidate.set("README.md", withProse.get("README.md")!);
+  const gate = await runSafetyGate({ files: candidate, previous: input.current, contract, brief: input.request.brief, knownSecrets: deps.settings.knownSecrets });
+  if (!gate.passed) {
+    deps.events.emit("readme-write", roundId, { source: "template", reason: "the model's README did not pass the safety gate" });
+    return files;
+  }
+  deps.events.emit("readme-write", roundId, { source: "model", reason: null });
+  return gate.files;
 }

@@ -33,6 +33,8 @@ export interface PipelineSettings {
   readonly reportInitialBackoffMs: number;
   /** Model answers a round may ask for before giving up (unusable and gate-blocked ones count). */
   readonly buildMaxAttempts: number;
+  /** Whether the model writes the README's prose (README_PROSE). */
+  readonly readmeProse: boolean;
   /** Values that must never be committed: the student secret, provider keys. */
   readonly knownSecrets: readonly string[];
 }

@@ -63,6 +63,8 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
           pagesUrl: repo.pagesUrl,
           acceptedAt: round.createdAt,
           signal: budget.signal(deps.settings.deployReserveMs, options.signal),
+          budget,
+          reserveMs: deps.settings.deployReserveMs,
         },
         deps,
       ),

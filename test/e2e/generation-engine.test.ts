@@ -203,7 +203,7 @@ describe(`generation engine on ${dialect.name}`, () => {
     } finally {
       await clone.cleanup();
     }
-    const served = Buffer.from(await fetch(`${first!.report.pages_url}logo.png`).then((r) => r.arrayBuffer()));
+    const served = Buffer.from(await fetch(`${first!.report.pages_url}logo.png`).then((r) => r.arrayBuffer()) as ArrayBuffer);
     expect(served.equals(png)).toBe(true);
   });
 });

@@ -36,6 +36,9 @@ async function startGemini(fixtures: HarnessOptions["fixtures"] = referenceFixtu
   return fake;
 }
 
+// These tests count model calls one by one; the README-prose call (covered elsewhere) would add one.
+const noReadmeProse = { README_PROSE: "false" };
+
 /** The service with the harness's fake as the `vllm` primary and `gemini` as fallback. */
 async function startChain(primary: HarnessOptions["fixtures"], gemini: FakeLlm, env: Record<string, string> = {}, logger?: pino.Logger) {
   harness = await startHarness({
@@ -46,6 +49,7 @@ async function startChain(primary: HarnessOptions["fixtures"], gemini: FakeLlm, 
       GEMINI_API_KEY: "gemini-test-key",
       GEMINI_BASE_URL: `${gemini.url}/v1beta`,
       LLM_BREAKER_COOLDOWN_SECONDS: "60",
+      ...noReadmeProse,
       ...env,
     },
     ...(logger ? { logger } : {}),
@@ -180,7 +184,7 @@ describe(`LLM fallback chain on ${dialect.name}`, () => {
   });
 
   it("4: an answer that is not JSON is sent back once; the round completes and keeps the reason", async () => {
-    const h = (harness = await startHarness({ dialect, fixtures: script({ text: "not json" }, { files: { "index.html": round1Html } }) }));
+    const h = (harness = await startHarness({ dialect, fixtures: script({ text: "not json" }, { files: { "index.html": round1Html } }), env: noReadmeProse }));
     const { taskId, report } = await runRound(h, "sum-of-sales-r1");
     expect(await fetch(report.pages_url!).then((r) => r.text())).toBe(round1Html);
     const round = (await settledTask(h, taskId)).rounds[0] as RoundView;
@@ -203,8 +207,8 @@ describe(`LLM fallback chain on ${dialect.name}`, () => {
           fixtures: referenceFixtures,
           env:
             backend === "gemini"
-              ? { LLM_BACKEND: "gemini", GEMINI_API_KEY: "k", GEMINI_BASE_URL: `${gemini.url}/v1beta`, LLM_STREAM: String(stream) }
-              : { LLM_STREAM: String(stream) },
+              ? { LLM_BACKEND: "gemini", GEMINI_API_KEY: "k", GEMINI_BASE_URL: `${gemini.url}/v1beta`, LLM_STREAM: String(stream), ...noReadmeProse }
+              : { LLM_STREAM: String(stream), ...noReadmeProse },
           logger: logs.logger,
         });
         const { report } = await runRound(harness, "sum-of-sales-r1");
