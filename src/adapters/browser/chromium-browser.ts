@@ -35,45 +35,56 @@ export interface ChromiumBrowserSettings {
 // Matches every http(s) URL not on a loopback host, so local requests are never intercepted.
 const outsideUrl = /^(?:https?|wss?):\/\/(?!(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d+)?(?:[/?#]|$))/i;
 
-/** A counting semaphore whose waiters can give up (time or abort). */
+/**
+ * A counting semaphore whose waiters can give up (time or abort). A released slot is handed
+ * straight to the first waiter, so a newcomer can never slip in between and overfill the pool.
+ */
 function createSemaphore(limit: number) {
   let active = 0;
   const waiting: Array<() => void> = [];
+  const releaser = () => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    };
+  };
   return {
     async acquire(signal?: AbortSignal, timeoutMs?: number): Promise<() => void> {
       signal?.throwIfAborted();
-      if (active >= limit) {
-        await new Promise<void>((resolve, reject) => {
-          const grant = () => {
-            cleanup();
-            resolve();
-          };
-          const onAbort = () => {
-            cleanup();
-            reject(signal?.reason);
-          };
-          const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-            cleanup();
-            reject(new BrowserError(`no free browser slot within ${timeoutMs} ms`, { isRetryable: true }));
-          }, timeoutMs);
-          const cleanup = () => {
-            const index = waiting.indexOf(grant);
-            if (index !== -1) waiting.splice(index, 1);
-            if (timer) clearTimeout(timer);
-            signal?.removeEventListener("abort", onAbort);
-          };
-          signal?.addEventListener("abort", onAbort, { once: true });
-          waiting.push(grant);
-        });
+      if (active < limit) {
+        active++;
+        return releaser();
       }
-      active++;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        active--;
-        waiting.shift()?.();
-      };
+      await new Promise<void>((resolve, reject) => {
+        const grant = () => {
+          cleanup();
+          resolve();
+        };
+        const onAbort = () => {
+          cleanup();
+          reject(signal?.reason);
+        };
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                cleanup();
+                reject(new BrowserError(`no free browser slot within ${timeoutMs} ms`, { isRetryable: true }));
+              }, timeoutMs);
+        const cleanup = () => {
+          const index = waiting.indexOf(grant);
+          if (index !== -1) waiting.splice(index, 1);
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        waiting.push(grant);
+      });
+      return releaser();
     },
   };
 }
@@ -91,7 +102,8 @@ function isClosedError(error: unknown): boolean {
 /**
  * Chromium through playwright-core: ONE browser, started on first use and kept warm, a fresh
  * context (cookies, storage, cache) per `withPage`, at most `maxContexts` at a time. Launching
- * costs ~170 ms and a context ~10 ms here, so a warm browser is what makes verification cheap.
+ * costs ~170 ms or more, a context ~10 ms and its first page ~150–250 ms here, so the browser
+ * stays up and the next run's page is opened between runs (see docs/decisions/0005-verifier.md).
  */
 export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): Browser {
   const executablePath = settings.executablePath ?? "/usr/bin/chromium";
@@ -383,10 +395,10 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
         throw error;
       } finally {
         signal?.removeEventListener("abort", onAbort);
-        // The caller has its answer; closing the context and warming the next one happen
-        // off its clock. The slot stays taken until the context is really gone.
-        // Warming the next run's page now, after this run, keeps it from competing with this
-        // run's load and checks for two cores (measured: checks went from ~20 to ~100 ms).
+        // The caller has its answer; closing this context and warming the next run's page
+        // happen off its clock. Warming only now, not during the run, keeps the two from
+        // competing for two cores (measured: the run's checks went from ~20 to ~100 ms).
+        // The slot stays taken until the context is really gone.
         warmSpare();
         const finished = session;
         void (async () => {
