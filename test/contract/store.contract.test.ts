@@ -166,6 +166,47 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
     });
   });
 
+  describe("concurrent writes (SQLite writes them in one group commit)", () => {
+    it("fails one accept alone: the others that ran beside it are stored", async () => {
+      await installDoomedTaskTrigger(store);
+      const results = await Promise.allSettled(
+        ["task-a", "doomed", "task-b", "task-c"].map((task) => store.acceptRound(accept({ task }, { repoNameCandidate: task }))),
+      );
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+      expect(await store.counts()).toEqual({ tasks: 3, rounds: 3, jobs: 3 });
+      expect((await store.listTasks({ task: "doomed", limit: 1 })).items).toEqual([]);
+      for (const result of results) {
+        if (result.status === "fulfilled") expect((await store.getRound(result.value.roundId))?.status).toBe("queued");
+      }
+    });
+
+    it("fails an append to an unknown round alone, and keeps concurrent appends and accepts", async () => {
+      const { roundId } = await store.acceptRound(accept());
+      const results = await Promise.allSettled([
+        store.appendEvents(roundId, [{ name: "one", at: 1, payload: null }]),
+        store.appendEvents("no-such-round", [{ name: "lost", at: 1, payload: null }]),
+        store.acceptRound(accept({ task: "second" })),
+        store.appendEvents(roundId, [{ name: "two", at: 2, payload: { n: 2 } }]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(NotFoundError);
+      expect((await store.listEvents(roundId)).map((e) => [e.seq, e.name])).toEqual([
+        [1, "one"],
+        [2, "two"],
+      ]);
+      expect(await store.counts()).toEqual({ tasks: 2, rounds: 2, jobs: 2 });
+    });
+
+    it("writes every accept that was asked for before close, and refuses later ones", async () => {
+      const pending = Array.from({ length: 40 }, (_, i) => store.acceptRound(accept({ task: `closing-${i}` })));
+      await store.close();
+      const results = await Promise.all(pending);
+      expect(results.every((r) => r.created)).toBe(true);
+      await expect(store.acceptRound(accept({ task: "too-late" }))).rejects.toBeInstanceOf(StoreError);
+    });
+  });
+
   describe("rounds", () => {
     it("updates fields, mirrors the latest round's status on the task, and clears errors", async () => {
       const r1 = await store.acceptRound(accept());
@@ -396,6 +437,20 @@ async function installFailingJobTrigger(store: KyselyStore): Promise<void> {
     store.db,
   );
   await sql`create trigger fail_job_insert before insert on jobs for each row execute function fail_job_insert()`.execute(store.db);
+}
+
+/** Makes inserting the task named `doomed` fail, and nothing else. */
+async function installDoomedTaskTrigger(store: KyselyStore): Promise<void> {
+  if (store.dialect === "sqlite") {
+    await sql`create trigger doomed_task before insert on tasks when new.name = 'doomed' begin select raise(abort, 'doomed task refused'); end`.execute(
+      store.db,
+    );
+    return;
+  }
+  await sql`create function doomed_task() returns trigger language plpgsql as $$ begin if new.name = 'doomed' then raise exception 'doomed task refused'; end if; return new; end $$`.execute(
+    store.db,
+  );
+  await sql`create trigger doomed_task before insert on tasks for each row execute function doomed_task()`.execute(store.db);
 }
 
 async function removeFailingJobTrigger(store: KyselyStore): Promise<void> {

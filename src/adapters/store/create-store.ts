@@ -8,6 +8,7 @@ import { ConfigError, StoreError, describeError } from "../../domain/errors.ts";
 import type { DatabaseSchema } from "./database-schema.ts";
 import { postgresCapabilities, sqliteCapabilities } from "./dialect-capabilities.ts";
 import { KyselyStore } from "./kysely-store.ts";
+import { createSqliteGroupCommit, type SqliteGroupCommit } from "./sqlite-group-commit.ts";
 import { startWalCheckpointer, type WalCheckpointer } from "./sqlite-wal-checkpointer.ts";
 
 export interface StoreSettings {
@@ -30,12 +31,14 @@ const sqliteBusyTimeoutMs = 5000;
 const sqliteDefaultAutoCheckpointPages = 1000;
 /**
  * While the worker checkpoints, the inline automatic checkpoint stays as a backstop far above
- * the worker's RESTART threshold, so it only fires if the worker stalls.
+ * the worker's rewind threshold, so it only fires if the worker stalls.
  */
 const sqliteBackstopAutoCheckpointPages = 20_000;
 const checkpointIntervalMs = 100;
 /** 4096 frames of 4 KiB: the WAL is rewound at about 16 MiB. */
-const checkpointRestartAfterFrames = 4096;
+const checkpointRewindAfterFrames = 4096;
+/** A checkpoint pass that takes longer than this while writes are held back no longer holds them. */
+const checkpointQuiesceLimitMs = 250;
 /** PostgreSQL type OID of BIGINT (int8), the type of our epoch-ms columns and of count(*). */
 const int8Oid = 20;
 
@@ -85,18 +88,20 @@ function openSqlite(path: string): KyselyStore {
   } catch (error) {
     throw new StoreError(`open SQLite database ${path}: ${describeError(error)}`, { cause: error });
   }
-  const checkpointer = path === ":memory:" ? undefined : moveCheckpointsOffTheEventLoop(database, path);
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return new KyselyStore(db, sqliteCapabilities, { beforeClose: checkpointer && (() => checkpointer.stop()) });
+  const writes = createSqliteGroupCommit(database, db);
+  const checkpointer = path === ":memory:" ? undefined : moveCheckpointsOffTheEventLoop(database, path, writes);
+  return new KyselyStore(db, sqliteCapabilities, { beforeClose: checkpointer && (() => checkpointer.stop()), writes });
 }
 
 /** See sqlite-wal-checkpointer.ts for why. */
-function moveCheckpointsOffTheEventLoop(database: Database.Database, path: string): WalCheckpointer {
+function moveCheckpointsOffTheEventLoop(database: Database.Database, path: string, writes: SqliteGroupCommit): WalCheckpointer {
   database.pragma(`wal_autocheckpoint = ${sqliteBackstopAutoCheckpointPages}`);
   return startWalCheckpointer(path, {
     intervalMs: checkpointIntervalMs,
-    restartAfterFrames: checkpointRestartAfterFrames,
-    busyTimeoutMs: sqliteBusyTimeoutMs,
+    rewindAfterFrames: checkpointRewindAfterFrames,
+    quiesce: () => writes.pause(),
+    quiesceLimitMs: checkpointQuiesceLimitMs,
     onFailure: () => {
       // Slower commits now and then beat a WAL that grows without bound.
       if (database.open) database.pragma(`wal_autocheckpoint = ${sqliteDefaultAutoCheckpointPages}`);

@@ -1,3 +1,4 @@
+import { randomFillSync } from "node:crypto";
 import { sql, type Kysely, type Selectable } from "kysely";
 import { monotonicFactory } from "ulid";
 import { BriefwrightError, NotFoundError, StoreError, ValidationError, describeError } from "../../domain/errors.ts";
@@ -19,17 +20,13 @@ import type {
 import type { DatabaseSchema, RoundsTable, TasksTable } from "./database-schema.ts";
 import type { DialectCapabilities } from "./dialect-capabilities.ts";
 import { migrateToLatest } from "./migrations.ts";
+import { kyselyWriteTransactions, type WriteTransactions } from "./statement-runner.ts";
+import { acceptRoundIn, appendEventsIn, prepareWriteStatements, type WriteStatements } from "./write-path.ts";
 
-/** The job every accepted round gets, and the key that ties the two together. */
-export const runRoundJobName = "run-round";
-export const runRoundJobKey = (roundId: string) => `${runRoundJobName}:${roundId}`;
+export { runRoundJobKey, runRoundJobName } from "./write-path.ts";
 
 /** Bounds a page so one request cannot read the whole table. */
 const maxPageSize = 1000;
-/** Rows per INSERT: well under SQLite's 32766 and PostgreSQL's 65535 bound parameters. */
-const insertChunkRows = 500;
-/** How many repository names acceptRound tries before giving up (each try follows a fresh read). */
-const maxRepoNameTries = 10;
 
 /**
  * The Store port on Kysely, one implementation for SQLite and PostgreSQL; what differs lives in
@@ -41,16 +38,29 @@ export class KyselyStore implements Store {
   readonly db: Kysely<DatabaseSchema>;
   readonly capabilities: DialectCapabilities;
   /** Monotonic within the process, so ids sort by creation even within one millisecond. */
-  readonly #newId = monotonicFactory();
+  readonly #newId = monotonicFactory(pooledRandom());
   readonly #beforeClose: (() => Promise<void>) | undefined;
+  /** The hot write path (acceptRound, appendEvents): statements prepared once, transactions from `#writes`. */
+  readonly #statements: WriteStatements;
+  readonly #writes: WriteTransactions;
   #closed = false;
 
-  /** `beforeClose` releases what the factory started beside the connection (a checkpoint worker). */
-  constructor(db: Kysely<DatabaseSchema>, capabilities: DialectCapabilities, options: { beforeClose?: () => Promise<void> } = {}) {
+  /**
+   * `beforeClose` releases what the factory started beside the connection (a checkpoint worker);
+   * `writes` supplies the write path's transactions (SQLite: group commit), by default one dialect
+   * transaction per call.
+   */
+  constructor(
+    db: Kysely<DatabaseSchema>,
+    capabilities: DialectCapabilities,
+    options: { beforeClose?: () => Promise<void>; writes?: WriteTransactions } = {},
+  ) {
     this.db = db;
     this.capabilities = capabilities;
     this.dialect = capabilities.name;
     this.#beforeClose = options.beforeClose;
+    this.#statements = prepareWriteStatements(db, capabilities);
+    this.#writes = options.writes ?? kyselyWriteTransactions(db, capabilities);
   }
 
   /** A new sortable id (ULID). */
@@ -79,108 +89,7 @@ export class KyselyStore implements Store {
   }
 
   acceptRound(input: AcceptRoundInput): Promise<AcceptRoundResult> {
-    const { request, now } = input;
-    return this.run("accept round", () =>
-      this.capabilities.transaction(this.db, async (trx) => {
-        const task = await this.#findOrCreateTask(trx, request, input.repoNameCandidate, now);
-        const roundId = this.newId();
-        // The unique (task, round, nonce) is the idempotency key: a repeat, or the loser of two
-        // identical requests racing, inserts nothing here and reads the winner's ids instead.
-        const inserted = await trx
-          .insertInto("rounds")
-          .values({
-            id: roundId,
-            task_id: task.id,
-            round: request.round,
-            nonce: request.nonce,
-            request_json: JSON.stringify(request),
-            status: "queued",
-            deadline_at: input.deadlineAt,
-            created_at: now,
-            started_at: null,
-            finished_at: null,
-            error: null,
-            result_json: null,
-            reported_at: null,
-          })
-          .onConflict((oc) => oc.columns(["task_id", "round", "nonce"]).doNothing())
-          .returning("id")
-          .executeTakeFirst();
-        if (!inserted) return this.#existingRound(trx, task.id, request);
-
-        const jobId = this.newId();
-        await trx
-          .insertInto("jobs")
-          .values({
-            id: jobId,
-            name: runRoundJobName,
-            job_key: runRoundJobKey(roundId),
-            payload_json: JSON.stringify({ roundId }),
-            status: "queued",
-            run_at: now,
-            locked_by: null,
-            locked_until: null,
-            last_error: null,
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        // A new task was inserted with this round's status already; an old one may have a later round.
-        if (!task.created) await mirrorTaskStatus(trx, task.id, now);
-        return { created: true, taskId: task.id, roundId, jobId };
-      }),
-    );
-  }
-
-  /** The task named by the request, inserted if new. Race-safe: the unique indexes decide, not a prior read. */
-  async #findOrCreateTask(
-    trx: Kysely<DatabaseSchema>,
-    request: TaskRequest,
-    repoNameCandidate: string,
-    now: number,
-  ): Promise<{ id: string; created: boolean }> {
-    const byName = () => trx.selectFrom("tasks").select("id").where("name", "=", request.task).executeTakeFirst();
-    const existing = await byName();
-    if (existing) return { id: existing.id, created: false };
-
-    const id = this.newId();
-    let repoName = repoNameCandidate;
-    for (let attempt = 0; attempt < maxRepoNameTries; attempt++) {
-      // No conflict target: a clash on the name (someone inserted this task meanwhile) and on the
-      // repository name (another task holds it) both land here; the re-read tells them apart.
-      const inserted = await trx
-        .insertInto("tasks")
-        .values({
-          id,
-          name: request.task,
-          email: request.email,
-          repo_name: repoName,
-          status: "queued",
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returning("id")
-        .executeTakeFirst();
-      if (inserted) return { id, created: true };
-      const raced = await byName();
-      if (raced) return { id: raced.id, created: false };
-      repoName = await freeRepoName(trx, repoNameCandidate);
-    }
-    throw new StoreError(`accept round: no free repository name found for ${repoNameCandidate}`, { isRetryable: true });
-  }
-
-  async #existingRound(trx: Kysely<DatabaseSchema>, taskId: string, request: TaskRequest): Promise<AcceptRoundResult> {
-    const round = await trx
-      .selectFrom("rounds")
-      .select("id")
-      .where("task_id", "=", taskId)
-      .where("round", "=", request.round)
-      .where("nonce", "=", request.nonce)
-      .executeTakeFirstOrThrow();
-    const job = await trx.selectFrom("jobs").select("id").where("job_key", "=", runRoundJobKey(round.id)).executeTakeFirst();
-    if (!job) throw new StoreError(`accept round: round ${round.id} exists without its job`);
-    return { created: false, taskId, roundId: round.id, jobId: job.id };
+    return this.run("accept round", () => this.#writes.run((runner) => acceptRoundIn(runner, this.#statements, input, this.#newId)));
   }
 
   getTask(taskId: string): Promise<TaskRecord | undefined> {
@@ -353,36 +262,7 @@ export class KyselyStore implements Store {
 
   appendEvents(roundId: string, events: readonly NewEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    return this.run("append events", () =>
-      this.capabilities.transaction(this.db, async (trx) => {
-        // Appenders of one round queue on its row (PostgreSQL) or on the write lock (SQLite), so
-        // reading the last seq and inserting after it cannot interleave with another appender.
-        // NO KEY UPDATE still lets inserts that only reference the round (stages, reports) through.
-        const round = await trx
-          .selectFrom("rounds")
-          .select("id")
-          .where("id", "=", roundId)
-          .$if(this.capabilities.rowLocks, (q) => q.forNoKeyUpdate())
-          .executeTakeFirst();
-        if (!round) throw new NotFoundError(`round ${roundId}`);
-        const last = await trx
-          .selectFrom("round_events")
-          .select((eb) => eb.fn.max("seq").as("seq"))
-          .where("round_id", "=", roundId)
-          .executeTakeFirst();
-        let seq = Number(last?.seq ?? 0);
-        for (let start = 0; start < events.length; start += insertChunkRows) {
-          const rows = events.slice(start, start + insertChunkRows).map((event) => ({
-            round_id: roundId,
-            seq: ++seq,
-            name: event.name,
-            at: event.at,
-            payload_json: JSON.stringify(event.payload ?? null),
-          }));
-          await trx.insertInto("round_events").values(rows).execute();
-        }
-      }),
-    );
+    return this.run("append events", () => this.#writes.run((runner) => appendEventsIn(runner, this.#statements, roundId, events)));
   }
 
   listEvents(roundId: string, options: { afterSeq?: number; limit?: number } = {}): Promise<EventRecord[]> {
@@ -458,6 +338,7 @@ export class KyselyStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.run("close", async () => {
+      await this.#writes.close();
       await this.#beforeClose?.();
       await this.db.destroy();
     });
@@ -484,21 +365,20 @@ async function mirrorTaskStatus(trx: Kysely<DatabaseSchema>, taskId: string, now
     .execute();
 }
 
-/** The smallest of `candidate`, `candidate-2`, `candidate-3` … that no task holds. */
-async function freeRepoName(trx: Kysely<DatabaseSchema>, candidate: string): Promise<string> {
-  // LIKE narrows the read; the exact match happens here (SQLite's LIKE ignores ASCII case).
-  const pattern = `${candidate.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`;
-  const rows = await trx
-    .selectFrom("tasks")
-    .select("repo_name")
-    .where((eb) => eb.or([eb("repo_name", "=", candidate), sql<boolean>`${eb.ref("repo_name")} like ${pattern} escape '\\'`]))
-    .execute();
-  const taken = new Set(rows.map((row) => row.repo_name));
-  if (!taken.has(candidate)) return candidate;
-  for (let n = 2; ; n++) {
-    const name = `${candidate}-${n}`;
-    if (!taken.has(name)) return name;
-  }
+/**
+ * ulid's default generator asks `crypto.getRandomValues` for one byte per character, sixteen
+ * calls per new millisecond; the same bytes drawn from a refilled pool cost a fraction of that.
+ */
+function pooledRandom(): () => number {
+  const pool = new Uint8Array(4096);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    return pool[next++]! / 256;
+  };
 }
 
 interface Cursor {

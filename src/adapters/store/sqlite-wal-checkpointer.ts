@@ -2,16 +2,24 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
 /**
- * Checkpoints a SQLite WAL from a worker thread with its own connection, so the fsyncs a
- * checkpoint needs never run on the event loop. With SQLite's automatic checkpoint, the commit
- * that crosses the threshold copies ~1000 pages and fsyncs twice inline: on a VM disk that is a
- * 5–25 ms stall every hundred or so accepts, which alone breaks a 10 ms p99. Measured here at
- * 500 commits/s: p99 1.9 ms and p99.9 10 ms with the automatic checkpoint, p99 0.25 ms with this.
+ * Checkpoints a SQLite WAL from a worker thread with its own connection, so the copying and
+ * fsyncs a checkpoint needs never run on the event loop. With SQLite's automatic checkpoint, the
+ * commit that crosses the threshold copies the pages and fsyncs twice inline: on a VM disk a
+ * multi-millisecond stall of every request in flight, which alone breaks a 10 ms p99.
  *
- * PASSIVE checkpoints never block writers, but under steady writes the WAL is only rewound when
- * a write starts with every frame already copied, which a busy server rarely offers; so past
- * `restartAfterFrames` the worker asks for a RESTART, which briefly holds writers back once per
- * that many frames and keeps the file bounded.
+ * The worker only ever runs PASSIVE checkpoints: they never take the write lock, so the main
+ * connection — whose busy handler would sleep on the event loop — never waits for this one.
+ * (An earlier version asked for RESTART past a threshold; RESTART holds the write lock through
+ * the copy and both fsyncs, and the event loop slept in the busy handler for all of it.)
+ *
+ * PASSIVE alone does not bound the WAL: SQLite rewinds it only when a write transaction starts
+ * with every frame already checkpointed, and under steady writes each checkpoint ends behind the
+ * latest commit. So past `rewindAfterFrames` the worker asks the owner to `quiesce`: the owner
+ * holds back new write transactions of this process (asynchronously — the group commit keeps
+ * queueing) and says when none is running; the worker checkpoints what is left (a few frames
+ * written since its last pass, and the fsyncs) and says so; the next write rewinds the WAL. The
+ * pause is that last pass, once per `rewindAfterFrames` frames; if the worker does not answer
+ * within `quiesceLimitMs` the owner resumes anyway.
  */
 export interface WalCheckpointer {
   /** Ends the worker (and its connection). Idempotent. */
@@ -20,8 +28,12 @@ export interface WalCheckpointer {
 
 export interface WalCheckpointerOptions {
   readonly intervalMs: number;
-  readonly restartAfterFrames: number;
-  readonly busyTimeoutMs: number;
+  /** WAL size (frames) past which the worker asks for a quiet moment to let SQLite rewind it. */
+  readonly rewindAfterFrames: number;
+  /** Holds back this process's write transactions; resolves with the function that resumes them. */
+  readonly quiesce: () => Promise<() => void>;
+  /** Resume writes after this long even if the worker has not answered. */
+  readonly quiesceLimitMs: number;
   /** Called if the worker dies, so the owner can fall back to SQLite's automatic checkpoint. */
   readonly onFailure: (error: unknown) => void;
 }
@@ -29,18 +41,38 @@ export interface WalCheckpointerOptions {
 // CommonJS because an `eval` worker is one; the driver's path comes in workerData so this runs
 // from any working directory.
 const workerSource = `
-const { workerData } = require("node:worker_threads");
+const { workerData, parentPort } = require("node:worker_threads");
 const Database = require(workerData.driverPath);
 const db = new Database(workerData.file);
-db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
-setInterval(() => {
+// PASSIVE never waits for locks; a busy checkpointer (another process's) just means "next time".
+db.pragma("busy_timeout = 0");
+const passive = () => {
   try {
-    const [result] = db.pragma("wal_checkpoint(PASSIVE)");
-    if (result && result.log > workerData.restartAfterFrames) db.pragma("wal_checkpoint(RESTART)");
+    return db.pragma("wal_checkpoint(PASSIVE)")[0];
   } catch (error) {
-    // A busy database is the next tick's problem; anything else ends the worker and is reported.
-    if (!/^SQLITE_(BUSY|LOCKED)/.test(String(error && error.code))) throw error;
+    if (/^SQLITE_(BUSY|LOCKED)/.test(String(error && error.code))) return undefined;
+    throw error;
   }
+};
+let waiting = false;
+parentPort.on("message", (message) => {
+  if (message !== "quiet") return;
+  try {
+    passive();
+  } finally {
+    waiting = false;
+    parentPort.postMessage("resume");
+  }
+});
+setInterval(() => {
+  if (waiting) return;
+  const result = passive();
+  // The WAL still this long means no write found it fully checkpointed since it was last rewound.
+  if (!result || result.log <= workerData.rewindAfterFrames) return;
+  // Catch up once more first, so the pass that runs while writes are held back is short.
+  passive();
+  waiting = true;
+  parentPort.postMessage("quiesce");
 }, workerData.intervalMs);
 `;
 
@@ -48,28 +80,48 @@ export function startWalCheckpointer(file: string, options: WalCheckpointerOptio
   const driverPath = createRequire(import.meta.url).resolve("better-sqlite3");
   const worker = new Worker(workerSource, {
     eval: true,
-    workerData: {
-      file,
-      driverPath,
-      intervalMs: options.intervalMs,
-      restartAfterFrames: options.restartAfterFrames,
-      busyTimeoutMs: options.busyTimeoutMs,
-    },
+    workerData: { file, driverPath, intervalMs: options.intervalMs, rewindAfterFrames: options.rewindAfterFrames },
   });
   // Housekeeping must not keep a finished process alive.
   worker.unref();
+
   let stopping = false;
+  let resume: (() => void) | undefined;
+  let limit: NodeJS.Timeout | undefined;
+  const resumeWrites = () => {
+    clearTimeout(limit);
+    limit = undefined;
+    const release = resume;
+    resume = undefined;
+    release?.();
+  };
+  worker.on("message", (message: unknown) => {
+    if (message === "resume") {
+      resumeWrites();
+    } else if (message === "quiesce" && !resume) {
+      void options.quiesce().then((release) => {
+        if (stopping) return release();
+        resume = release;
+        limit = setTimeout(resumeWrites, options.quiesceLimitMs);
+        limit.unref();
+        worker.postMessage("quiet");
+      });
+    }
+  });
+
   worker.on("error", (error) => {
+    resumeWrites();
     if (!stopping) options.onFailure(error);
   });
   worker.on("exit", (code) => {
+    resumeWrites();
     if (!stopping && code !== 0) options.onFailure(new Error(`WAL checkpointer exited with code ${code}`));
   });
   let stopped: Promise<void> | undefined;
   return {
     stop() {
       stopping = true;
-      return (stopped ??= worker.terminate().then(() => undefined));
+      return (stopped ??= worker.terminate().then(() => resumeWrites()));
     },
   };
 }

@@ -1,0 +1,251 @@
+import { sql, type Insertable, type Kysely } from "kysely";
+import { NotFoundError, StoreError } from "../../domain/errors.ts";
+import type { TaskRequest } from "../../domain/task.ts";
+import type { AcceptRoundInput, AcceptRoundResult, NewEvent } from "../../ports/store.ts";
+import type { DatabaseSchema, JobsTable, RoundEventsTable, RoundsTable, TasksTable } from "./database-schema.ts";
+import type { DialectCapabilities } from "./dialect-capabilities.ts";
+import { prepareQuery } from "./prepared-query.ts";
+import type { StatementRunner } from "./statement-runner.ts";
+
+/** The job every accepted round gets, and the key that ties the two together. */
+export const runRoundJobName = "run-round";
+export const runRoundJobKey = (roundId: string) => `${runRoundJobName}:${roundId}`;
+
+/** How many repository names acceptRound tries before giving up (each try follows a fresh read). */
+const maxRepoNameTries = 10;
+
+/**
+ * The store's hot write path — accepting a round and appending a round's events — written once
+ * for both dialects over a `StatementRunner`, with every statement prepared once per store.
+ * Each function runs inside a write transaction its caller opened (on SQLite, one savepoint of
+ * a group commit; on PostgreSQL, a transaction of its own).
+ */
+export type WriteStatements = ReturnType<typeof prepareWriteStatements>;
+
+export function prepareWriteStatements(db: Kysely<DatabaseSchema>, capabilities: DialectCapabilities) {
+  return {
+    taskIdByName: prepareQuery((p: { name: string }) => db.selectFrom("tasks").select("id").where("name", "=", p.name)),
+    // No conflict target: a clash on the name (someone inserted this task meanwhile) and on the
+    // repository name (another task holds it) both return no row; the re-read tells them apart.
+    insertTask: prepareQuery((p: Insertable<TasksTable>) =>
+      db
+        .insertInto("tasks")
+        .values({
+          id: p.id,
+          name: p.name,
+          email: p.email,
+          repo_name: p.repo_name,
+          status: p.status,
+          created_at: p.created_at,
+          updated_at: p.updated_at,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning("id"),
+    ),
+    // The unique (task, round, nonce) is the idempotency key: a repeat, or the loser of two
+    // identical requests racing, inserts nothing here and reads the winner's ids instead.
+    insertRound: prepareQuery((p: Pick<RoundsTable, "id" | "task_id" | "round" | "nonce" | "request_json" | "deadline_at" | "created_at">) =>
+      db
+        .insertInto("rounds")
+        .values({
+          id: p.id,
+          task_id: p.task_id,
+          round: p.round,
+          nonce: p.nonce,
+          request_json: p.request_json,
+          status: "queued",
+          deadline_at: p.deadline_at,
+          created_at: p.created_at,
+          started_at: null,
+          finished_at: null,
+          error: null,
+          result_json: null,
+          reported_at: null,
+        })
+        .onConflict((oc) => oc.columns(["task_id", "round", "nonce"]).doNothing())
+        .returning("id"),
+    ),
+    insertJob: prepareQuery((p: Pick<JobsTable, "id" | "name" | "job_key" | "payload_json" | "run_at" | "created_at">) =>
+      db.insertInto("jobs").values({
+        id: p.id,
+        name: p.name,
+        job_key: p.job_key,
+        payload_json: p.payload_json,
+        status: "queued",
+        run_at: p.run_at,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        created_at: p.created_at,
+        updated_at: p.created_at,
+      }),
+    ),
+    /** Sets a task's status to its latest round's (highest round number, then latest accepted). */
+    mirrorTaskStatus: prepareQuery((p: { taskId: string; now: number }) =>
+      db
+        .updateTable("tasks")
+        .set((eb) => ({
+          status: eb
+            .selectFrom("rounds")
+            .select("rounds.status")
+            .whereRef("rounds.task_id", "=", "tasks.id")
+            .orderBy("rounds.round", "desc")
+            .orderBy("rounds.created_at", "desc")
+            .orderBy("rounds.id", "desc")
+            .limit(1)
+            .$castTo<TasksTable["status"]>(),
+          updated_at: p.now,
+        }))
+        .where("id", "=", p.taskId),
+    ),
+    roundIdByKey: prepareQuery((p: { taskId: string; round: number; nonce: string }) =>
+      db.selectFrom("rounds").select("id").where("task_id", "=", p.taskId).where("round", "=", p.round).where("nonce", "=", p.nonce),
+    ),
+    jobIdByKey: prepareQuery((p: { jobKey: string }) => db.selectFrom("jobs").select("id").where("job_key", "=", p.jobKey)),
+    // LIKE narrows the read; the exact match happens in freeRepoName (SQLite's LIKE ignores ASCII case).
+    repoNamesLike: prepareQuery((p: { candidate: string; pattern: string }) =>
+      db
+        .selectFrom("tasks")
+        .select("repo_name")
+        .where((eb) => eb.or([eb("repo_name", "=", p.candidate), sql<boolean>`${eb.ref("repo_name")} like ${p.pattern} escape '\\'`])),
+    ),
+    // Appenders of one round queue on its row (PostgreSQL) or on the write lock (SQLite), so
+    // reading the last seq and inserting after it cannot interleave with another appender.
+    // NO KEY UPDATE still lets inserts that only reference the round (stages, reports) through.
+    lockRound: prepareQuery((p: { roundId: string }) =>
+      db
+        .selectFrom("rounds")
+        .select("id")
+        .where("id", "=", p.roundId)
+        .$if(capabilities.rowLocks, (q) => q.forNoKeyUpdate()),
+    ),
+    // A second statement after the lock, so PostgreSQL reads it with a snapshot taken after any
+    // appender that held the lock committed.
+    lastEventSeq: prepareQuery((p: { roundId: string }) =>
+      db
+        .selectFrom("round_events")
+        .select((eb) => eb.fn.max("seq").as("seq"))
+        .where("round_id", "=", p.roundId),
+    ),
+    insertEvent: prepareQuery((p: RoundEventsTable) =>
+      db.insertInto("round_events").values({ round_id: p.round_id, seq: p.seq, name: p.name, at: p.at, payload_json: p.payload_json }),
+    ),
+  };
+}
+
+/**
+ * Accepts a round inside the caller's transaction: the task (if new), the round and its
+ * `run-round` job, or — for a repeat of (task, round, nonce) — nothing but a read of the ids.
+ */
+export async function acceptRoundIn(
+  runner: StatementRunner,
+  statements: WriteStatements,
+  input: AcceptRoundInput,
+  newId: () => string,
+): Promise<AcceptRoundResult> {
+  const { request, now } = input;
+  const task = await findOrCreateTask(runner, statements, request, input.repoNameCandidate, now, newId);
+  const roundId = newId();
+  const inserted = await runner.first(statements.insertRound, {
+    id: roundId,
+    task_id: task.id,
+    round: request.round,
+    nonce: request.nonce,
+    request_json: JSON.stringify(request),
+    deadline_at: input.deadlineAt,
+    created_at: now,
+  });
+  if (!inserted) return existingRound(runner, statements, task.id, request);
+
+  const jobId = newId();
+  await runner.run(statements.insertJob, {
+    id: jobId,
+    name: runRoundJobName,
+    job_key: runRoundJobKey(roundId),
+    payload_json: JSON.stringify({ roundId }),
+    run_at: now,
+    created_at: now,
+  });
+  // A new task was inserted with this round's status already; an old one may have a later round.
+  if (!task.created) await runner.run(statements.mirrorTaskStatus, { taskId: task.id, now });
+  return { created: true, taskId: task.id, roundId, jobId };
+}
+
+/** The task named by the request, inserted if new. Race-safe: the unique indexes decide, not a prior read. */
+async function findOrCreateTask(
+  runner: StatementRunner,
+  statements: WriteStatements,
+  request: TaskRequest,
+  repoNameCandidate: string,
+  now: number,
+  newId: () => string,
+): Promise<{ id: string; created: boolean }> {
+  const existing = await runner.first(statements.taskIdByName, { name: request.task });
+  if (existing) return { id: existing.id, created: false };
+
+  const id = newId();
+  let repoName = repoNameCandidate;
+  for (let attempt = 0; attempt < maxRepoNameTries; attempt++) {
+    const inserted = await runner.first(statements.insertTask, {
+      id,
+      name: request.task,
+      email: request.email,
+      repo_name: repoName,
+      status: "queued",
+      created_at: now,
+      updated_at: now,
+    });
+    if (inserted) return { id, created: true };
+    const raced = await runner.first(statements.taskIdByName, { name: request.task });
+    if (raced) return { id: raced.id, created: false };
+    repoName = await freeRepoName(runner, statements, repoNameCandidate);
+  }
+  throw new StoreError(`accept round: no free repository name found for ${repoNameCandidate}`, { isRetryable: true });
+}
+
+async function existingRound(
+  runner: StatementRunner,
+  statements: WriteStatements,
+  taskId: string,
+  request: TaskRequest,
+): Promise<AcceptRoundResult> {
+  const round = await runner.first(statements.roundIdByKey, { taskId, round: request.round, nonce: request.nonce });
+  // The insert conflicted on this very key inside this transaction, so the row is visible.
+  if (!round) throw new StoreError(`accept round: the round of ${request.task}/${request.round}/${request.nonce} vanished`);
+  const job = await runner.first(statements.jobIdByKey, { jobKey: runRoundJobKey(round.id) });
+  if (!job) throw new StoreError(`accept round: round ${round.id} exists without its job`);
+  return { created: false, taskId, roundId: round.id, jobId: job.id };
+}
+
+/** The smallest of `candidate`, `candidate-2`, `candidate-3` … that no task holds. */
+async function freeRepoName(runner: StatementRunner, statements: WriteStatements, candidate: string): Promise<string> {
+  const pattern = `${candidate.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`;
+  const rows = await runner.all(statements.repoNamesLike, { candidate, pattern });
+  const taken = new Set(rows.map((row) => row.repo_name));
+  if (!taken.has(candidate)) return candidate;
+  for (let n = 2; ; n++) {
+    const name = `${candidate}-${n}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/** Appends a round's events after its last seq, inside the caller's transaction. */
+export async function appendEventsIn(
+  runner: StatementRunner,
+  statements: WriteStatements,
+  roundId: string,
+  events: readonly NewEvent[],
+): Promise<void> {
+  const round = await runner.first(statements.lockRound, { roundId });
+  if (!round) throw new NotFoundError(`round ${roundId}`);
+  const last = await runner.first(statements.lastEventSeq, { roundId });
+  let seq = Number(last?.seq ?? 0);
+  const rows = events.map((event) => ({
+    round_id: roundId,
+    seq: ++seq,
+    name: event.name,
+    at: event.at,
+    payload_json: JSON.stringify(event.payload ?? null),
+  }));
+  await runner.insertRows(statements.insertEvent, rows, (db, chunk) => db.insertInto("round_events").values([...chunk]));
+}
