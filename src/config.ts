@@ -44,6 +44,17 @@ export interface Config {
   readonly roundDeadlineMs: number;
   /** Model answers one round may use (unusable and gate-blocked ones count). */
   readonly buildMaxAttempts: number;
+  readonly verify: {
+    /** Run the evaluator's checks in Chromium before deploying (and on the live page after). */
+    readonly enabled: boolean;
+    readonly chromiumPath: string;
+    readonly cdnCacheDir: string;
+    /** Refuse a page's requests to hosts other than this machine (CDNs are mirrored either way). */
+    readonly blockOutsideRequests: boolean;
+    readonly checkTimeoutMs: number;
+    readonly browserContexts: number;
+    readonly repairMaxAttempts: number;
+  };
   /** Ask the model to write the README's prose (one extra call per round); else the template's. */
   readonly readmeProse: boolean;
   readonly workerConcurrency: number;
@@ -127,6 +138,13 @@ const schema = z.object({
   ROUND_DEADLINE_SECONDS: positiveInt.default(600),
   BUILD_MAX_ATTEMPTS: positiveInt.max(10).default(3),
   README_PROSE: boolean.default(true),
+  VERIFY: boolean.default(true),
+  CHROMIUM_PATH: z.string().trim().min(1).default("/usr/bin/chromium"),
+  CDN_CACHE_DIR: z.string().trim().min(1).optional(),
+  VERIFY_BLOCK_OUTSIDE: boolean.default(false),
+  CHECK_TIMEOUT_SECONDS: positiveInt.max(120).default(10),
+  BROWSER_CONTEXTS: positiveInt.max(16).default(2),
+  REPAIR_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
   WORKER_CONCURRENCY: positiveInt.max(64).default(2),
   RUN_WORKERS: boolean.default(true),
   JOB_LEASE_SECONDS: positiveInt.default(30),
@@ -188,6 +206,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     roundDeadlineMs: e.ROUND_DEADLINE_SECONDS * 1000,
     buildMaxAttempts: e.BUILD_MAX_ATTEMPTS,
     readmeProse: e.README_PROSE,
+    verify: {
+      enabled: e.VERIFY,
+      chromiumPath: e.CHROMIUM_PATH,
+      cdnCacheDir: resolve(cwd, e.CDN_CACHE_DIR ?? `${e.DATA_DIR}/cdn-cache`),
+      blockOutsideRequests: e.VERIFY_BLOCK_OUTSIDE,
+      checkTimeoutMs: e.CHECK_TIMEOUT_SECONDS * 1000,
+      browserContexts: e.BROWSER_CONTEXTS,
+      repairMaxAttempts: e.REPAIR_MAX_ATTEMPTS,
+    },
     workerConcurrency: e.WORKER_CONCURRENCY,
     runWorkers: e.RUN_WORKERS,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,

@@ -20,6 +20,9 @@ import type { PipelineDeps } from "./pipeline/pipeline-deps.ts";
 import { systemClock, type Clock } from "./ports/clock.ts";
 import { resolveStudentSecret } from "./student-secret.ts";
 import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
+import { createChromiumBrowser } from "./adapters/browser/chromium-browser.ts";
+import { createCdnMirror } from "./verify/cdn-mirror.ts";
+import { createCheckRunner } from "./verify/check-runner.ts";
 
 export interface Service {
   readonly app: FastifyInstance;
@@ -61,6 +64,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
     logger[level]({ event: event.name, roundId: event.roundId, ...event.payload }, event.name);
   });
 
+  // One warm Chromium per process, started on first use; CDN libraries come from npm packages.
+  const browser = config.verify.enabled
+    ? createChromiumBrowser({
+        executablePath: config.verify.chromiumPath,
+        maxContexts: config.verify.browserContexts,
+        blockOutsideRequests: config.verify.blockOutsideRequests,
+        cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir }),
+      })
+    : undefined;
   const deps: PipelineDeps = {
     store,
     forge,
@@ -68,6 +80,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     events,
     clock,
     fetch: globalThis.fetch,
+    checkRunner: browser && createCheckRunner(browser),
     settings: {
       maxAttachmentBytes: config.maxAttachmentBytes,
       allowPrivateUrls: config.allowPrivateUrls,
@@ -80,6 +93,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       reportMaxBackoffMs: 60_000,
       buildMaxAttempts: config.buildMaxAttempts,
       readmeProse: config.readmeProse,
+      repairMaxAttempts: config.verify.repairMaxAttempts,
+      checkTimeoutMs: config.verify.checkTimeoutMs,
       knownSecrets: [secret.secret, ...config.llm.apiKeys].filter((value): value is string => Boolean(value)),
     },
   };
@@ -154,6 +169,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     async stop() {
       await workers?.stop();
       await app.close();
+      await browser?.close();
       await recorder.flush();
       recorder.stop();
       unsubscribeLog();

@@ -27,7 +27,7 @@ async function presentRound(round: RoundRecord, store: Store) {
   ]);
   const calls = llmCalls(events);
   const built = stages.find((s) => s.name === "build" && s.status === "succeeded")?.output as
-    | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[] }
+    | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[]; chosenAttempt?: number; derived?: unknown[] }
     | undefined;
   return {
     id: round.id,
@@ -51,7 +51,15 @@ async function presentRound(round: RoundRecord, store: Store) {
       pages_url: round.result.pagesUrl,
     },
     files: built?.files ? Object.keys(built.files).sort() : [],
-    build: built ? { attempts: built.attempts ?? [], fetched: built.fetched ?? [] } : null,
+    build: built
+      ? { attempts: built.attempts ?? [], chosen_attempt: built.chosenAttempt ?? null, derived_checks: built.derived ?? [], fetched: built.fetched ?? [] }
+      : null,
+    live_check: stages.find((s) => s.name === "live-check")?.output ?? null,
+    budget: {
+      total_ms: round.deadlineAt - round.createdAt,
+      spent_ms: (round.finishedAt ?? Date.now()) - round.createdAt,
+      by_stage_ms: Object.fromEntries(stages.map((s) => [s.name, s.finishedAt !== null ? s.finishedAt - s.startedAt : null])),
+    },
     stages: stages.map((s) => ({
       name: s.name,
       status: s.status,

@@ -57,7 +57,13 @@ export interface EventMap {
   "breaker-half-open": { provider: string };
   "breaker-close": { provider: string };
   "files-generate": { files: string[]; bytes: number };
-  "build-attempt": { attempt: number; outcome: "unusable" | "gate-blocked" | "accepted"; reason: string | null };
+  "build-attempt": { attempt: number; outcome: "unusable" | "gate-blocked" | "checks-failed" | "accepted"; reason: string | null };
+  "checks-derive": { derived: number; problems: string[] };
+  "check-result": { attempt: number; id: string; kind: string; origin: string; passed: boolean; blocking: boolean; detail: string | null };
+  "verify-finish": { attempt: number; passed: boolean; score: number; total: number; durationMs: number };
+  "verify-skip": { attempt: number; reason: string };
+  "repair-stop": { reason: string; bestAttempt: number };
+  "live-check": { passed: boolean; score: number; total: number; agrees: boolean; differences: string[] };
   "gate-decide": { attempt: number; rule: string; passed: boolean; severity: string; detail: string; path: string | null };
   "fetch-complete": { path: string; url: string; bytes: number };
   "fetch-refuse": { path: string; url: string; reason: string };

@@ -1,7 +1,7 @@
 import { buildContract, type BuildContract } from "../domain/build-contract.ts";
 import { decodeAttachment } from "../domain/attachment.ts";
 import type { Check } from "../domain/check.ts";
-import { BriefwrightError, GenerationParseError } from "../domain/errors.ts";
+import { BriefwrightError, GenerationParseError, describeError } from "../domain/errors.ts";
 import { storeFileTree, type StoredFileTree } from "../domain/files.ts";
 import type { TaskRequest } from "../domain/task.ts";
 import { renderPrompt } from "../generation/prompt-templates.ts";
@@ -10,7 +10,10 @@ import { runSafetyGate } from "../gate/safety-gate.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import { assemble } from "./assemble-stage.ts";
 import { fetchBuildFiles } from "./fetch-build-files.ts";
-import { askModel, readAnswer, startConversation, type FetchedFile } from "./generate-stage.ts";
+import { askModel, readAnswer, startConversation, startRepair, type FetchedFile } from "./generate-stage.ts";
+import { deriveChecks } from "../verify/derive-checks.ts";
+import { describeFailures, verifyCandidate, type CandidateVerdict, type DerivedCheck } from "../verify/verify-candidate.ts";
+import type { ReadmeProse } from "../generation/readme-prose.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import type { RoundBudget } from "./round-budget.ts";
 import { callModel } from "./call-model.ts";
@@ -28,17 +31,24 @@ export class GateRejectedError extends BriefwrightError {
 
 export interface BuildAttempt {
   readonly attempt: number;
-  readonly outcome: "unusable" | "gate-blocked" | "accepted";
+  /** `generate` (round 1), `revise` (round N) or `repair` (after failed checks). */
+  readonly purpose: string;
+  readonly outcome: "unusable" | "gate-blocked" | "checks-failed" | "accepted";
   readonly reason: string | null;
   /** Every gate decision, clean passes included. */
   readonly gate: readonly GateDecision[];
   readonly changed: readonly string[];
+  /** The checks' verdict on the candidate, when it got that far and a browser was there. */
+  readonly verdict: AttemptVerdict | null;
 }
 
 export interface Build {
   /** The complete tree to deploy. */
   readonly files: StoredFileTree;
   readonly attempts: readonly BuildAttempt[];
+  /** Which attempt's candidate is deployed. */
+  readonly chosenAttempt: number;
+  readonly derived: readonly DerivedCheck[];
   readonly fetched: readonly Omit<FetchedFile, "base64">[];
 }
 
@@ -71,71 +81,183 @@ export function contractFor(input: Pick<BuildInput, "request" | "checks" | "atta
   });
 }
 
+/** What the browser and the repository checks said about one candidate, kept per attempt. */
+export interface AttemptVerdict {
+  readonly passed: boolean;
+  readonly score: number;
+  readonly total: number;
+  readonly durationMs: number;
+  readonly checks: CandidateVerdict["checks"];
+  readonly pageErrors: readonly string[];
+}
+
+function summarize(verdict: CandidateVerdict): AttemptVerdict {
+  return { passed: verdict.passed, score: verdict.score, total: verdict.total, durationMs: verdict.durationMs, checks: verdict.checks, pageErrors: verdict.page?.pageErrors ?? [] };
+}
+
+interface Candidate {
+  readonly attempt: number;
+  readonly files: Map<string, Buffer>;
+  readonly assembleWith: (prose?: ReadmeProse) => Map<string, Buffer>;
+  readonly verdict: CandidateVerdict | undefined;
+}
+
 /**
- * Asks the model for the app and keeps asking, with reasons, until an answer gets through the
- * safety gate: an answer that cannot be read (bad JSON, edit blocks that do not apply) is sent
- * back once; a gated answer is sent back with the gate's reasons while attempts remain.
- * Nothing the gate blocked ever leaves this function.
+ * Asks the model for the app and keeps asking, with reasons, until a candidate passes the safety
+ * gate and the evaluator's checks: an answer that cannot be read (bad JSON, edit blocks that do
+ * not apply) is sent back once; a gated answer goes back with the gate's reasons; a candidate
+ * that fails checks in the browser goes back as a repair with its failures — while attempts and
+ * the round's time last. The best candidate (most checks passing, later wins ties) is the one
+ * returned. Nothing the gate blocked ever leaves this function.
  */
 export async function build(input: BuildInput, deps: PipelineDeps): Promise<Build> {
-  const { roundId, request, events } = { ...input, events: deps.events };
-  const contract = contractFor(input, deps.settings.maxAttachmentBytes);
+  const { roundId, request } = input;
+  const { events, settings } = deps;
+  const contract = contractFor(input, settings.maxAttachmentBytes);
   const fetched = await fetchBuildFiles(contract, roundId, deps);
-  const conversation = startConversation({
-    request,
-    checks: input.checks,
-    attachments: input.attachments,
-    contract,
-    fetched,
-    current: input.current,
-    history: input.history,
-  });
+  const promptInput = { request, checks: input.checks, attachments: input.attachments, contract, fetched, current: input.current, history: input.history };
+  let conversation = startConversation(promptInput);
+  const attachmentBytes = new Map(input.attachments.map((a) => [a.name, Buffer.from(a.base64, "base64")]));
+  const derived = await deriveNaturalChecks(input, deps, contract);
   const attempts: BuildAttempt[] = [];
+  const maxCalls = settings.buildMaxAttempts + (deps.checkRunner ? settings.repairMaxAttempts : 0);
+  let best: Candidate | undefined;
+  let repairs = 0;
   let unusableSentBack = false;
-  for (let attempt = 1; attempt <= deps.settings.buildMaxAttempts; attempt++) {
-    const text = await askModel(conversation, deps, roundId, input.signal);
+  let lastCycleMs = 0;
+
+  for (let attempt = 1; attempt <= maxCalls; attempt++) {
+    const cycleStarted = performance.now();
+    if (best && input.budget.allowanceMs(input.reserveMs) < lastCycleMs * 1.25 + 1000) {
+      events.emit("repair-stop", roundId, { reason: "the rest of the budget would not cover another attempt plus deploy and report", bestAttempt: best.attempt });
+      break;
+    }
+    let text: string;
+    try {
+      text = await askModel(conversation, deps, roundId, input.budget.signal(input.reserveMs, input.signal));
+    } catch (error) {
+      // Out of time (or the model failed) while a candidate is in hand: deploy that one.
+      if (!best) throw error;
+      events.emit("repair-stop", roundId, { reason: `model call ended: ${describeError(error)}`, bestAttempt: best.attempt });
+      break;
+    }
     const answer = readAnswer(conversation, text);
     if (!answer.ok) {
-      attempts.push({ attempt, outcome: "unusable", reason: answer.reason, gate: [], changed: [] });
+      attempts.push({ attempt, purpose: conversation.purpose, outcome: "unusable", reason: answer.reason, gate: [], changed: [], verdict: null });
       events.emit("build-attempt", roundId, { attempt, outcome: "unusable", reason: answer.reason });
-      if (unusableSentBack) throw new GenerationParseError(`the model's answer could not be used twice in a row: ${answer.reason}`);
+      if (unusableSentBack && !best) throw new GenerationParseError(`the model's answer could not be used twice in a row: ${answer.reason}`);
+      if (unusableSentBack) break;
       unusableSentBack = true;
       conversation.messages.push({ role: "user", content: answer.followUp });
       continue;
     }
-    const assembleWith = (prose?: Parameters<typeof assemble>[0]["prose"]) => assemble({
-      request,
-      generated: answer.files,
-      attachments: input.attachments,
-      fetched,
-      current: input.current,
-      rounds: input.rounds,
-      repoUrl: input.repoUrl,
-      pagesUrl: input.pagesUrl,
-      licenseHolder: deps.settings.licenseHolder,
-      acceptedAt: input.acceptedAt,
-      prose,
-    });
-    const tree = assembleWith();
-    const gate = await runSafetyGate({ files: tree, previous: input.current, contract, brief: request.brief, knownSecrets: deps.settings.knownSecrets });
-    const notable = gate.decisions.filter((d) => !(d.passed && d.severity === "block"));
-    for (const decision of notable) events.emit("gate-decide", roundId, { attempt, ...decision, path: decision.path ?? null });
+    const base = conversation.base;
+    const assembleWith = (prose?: ReadmeProse) =>
+      assemble({
+        request,
+        generated: answer.files,
+        attachments: input.attachments,
+        fetched,
+        current: base,
+        rounds: input.rounds,
+        repoUrl: input.repoUrl,
+        pagesUrl: input.pagesUrl,
+        licenseHolder: settings.licenseHolder,
+        acceptedAt: input.acceptedAt,
+        prose,
+      });
+    const gate = await runSafetyGate({ files: assembleWith(), previous: base, contract, brief: request.brief, knownSecrets: settings.knownSecrets });
+    for (const decision of gate.decisions.filter((d) => !(d.passed && d.severity === "block"))) {
+      events.emit("gate-decide", roundId, { attempt, ...decision, path: decision.path ?? null });
+    }
     const changed = [...answer.files.keys()];
     if (!gate.passed) {
       const blocking = gate.decisions.filter(isBlocking);
       const reason = blocking.map((d) => `${d.rule}${d.path ? ` (${d.path})` : ""}: ${d.detail}`).join("\n");
-      attempts.push({ attempt, outcome: "gate-blocked", reason, gate: gate.decisions, changed });
+      attempts.push({ attempt, purpose: conversation.purpose, outcome: "gate-blocked", reason, gate: gate.decisions, changed, verdict: null });
       events.emit("build-attempt", roundId, { attempt, outcome: "gate-blocked", reason });
-      if (attempt >= deps.settings.buildMaxAttempts) throw new GateRejectedError(`the safety gate blocked every answer; last: ${reason}`, blocking);
+      if (attempt >= maxCalls && !best) throw new GateRejectedError(`the safety gate blocked every answer; last: ${reason}`, blocking);
       conversation.messages.push({ role: "user", content: renderPrompt("gate-rejected.user", { reasons: blocking.map((d) => `- ${d.rule}${d.path ? ` (${d.path})` : ""}: ${d.detail}`).join("\n") }) });
       continue;
     }
-    attempts.push({ attempt, outcome: "accepted", reason: null, gate: gate.decisions, changed });
-    events.emit("build-attempt", roundId, { attempt, outcome: "accepted", reason: null });
-    const files = await withReadmeProse(gate.files, assembleWith, input, deps, contract, fetched);
-    return { files: storeFileTree(files), attempts, fetched: fetched.map(({ base64: _, ...rest }) => rest) };
+
+    const verdict = await verify(gate.files, attempt, input, deps, contract, derived, attachmentBytes);
+    const candidate: Candidate = { attempt, files: gate.files, assembleWith, verdict };
+    if (!best || (verdict?.score ?? Number.MAX_SAFE_INTEGER) >= (best.verdict?.score ?? Number.MAX_SAFE_INTEGER)) best = candidate;
+    const outcome = verdict && !verdict.passed ? "checks-failed" : "accepted";
+    attempts.push({ attempt, purpose: conversation.purpose, outcome, reason: verdict && !verdict.passed ? describeFailures(verdict).slice(0, 2000) : null, gate: gate.decisions, changed, verdict: verdict ? summarize(verdict) : null });
+    events.emit("build-attempt", roundId, { attempt, outcome, reason: null });
+    lastCycleMs = performance.now() - cycleStarted;
+    if (!verdict || verdict.passed) break;
+    if (repairs >= settings.repairMaxAttempts) {
+      events.emit("repair-stop", roundId, { reason: `${repairs} repairs made, the limit`, bestAttempt: best.attempt });
+      break;
+    }
+    repairs++;
+    unusableSentBack = false;
+    conversation = startRepair({ ...promptInput, candidate: gate.files, failures: describeFailures(verdict) });
   }
-  throw new GateRejectedError("no usable answer within the attempt limit", []);
+  if (!best) throw new GateRejectedError("no usable answer within the attempt limit", []);
+  const files = await withReadmeProse(best.files, best.assembleWith, input, deps, contract, fetched);
+  return {
+    files: storeFileTree(files),
+    attempts,
+    chosenAttempt: best.attempt,
+    derived,
+    fetched: fetched.map(({ base64: _, ...rest }) => rest),
+  };
+}
+
+/** Natural-language checks as JS, asked for once per round; advisory only. */
+async function deriveNaturalChecks(input: BuildInput, deps: PipelineDeps, contract: BuildContract): Promise<DerivedCheck[]> {
+  if (!deps.model || !deps.checkRunner || !contract.checks.some((c) => c.kind === "natural" && c.origin === "current")) return [];
+  const { derived, problems } = await deriveChecks(
+    deps.model,
+    { brief: input.request.brief, checks: contract.checks, signal: input.budget.signal(input.reserveMs, input.signal) },
+    (model, call) => callModel(model, call, input.roundId, deps.events, { prices: deps.settings.llmPrices }),
+  );
+  deps.events.emit("checks-derive", input.roundId, { derived: derived.length, problems });
+  return derived;
+}
+
+/** Runs the checks on a candidate; undefined when there is no browser to run them in. */
+async function verify(
+  files: Map<string, Buffer>,
+  attempt: number,
+  input: BuildInput,
+  deps: PipelineDeps,
+  contract: BuildContract,
+  derived: readonly DerivedCheck[],
+  attachments: ReadonlyMap<string, Buffer>,
+): Promise<CandidateVerdict | undefined> {
+  const { roundId } = input;
+  if (!deps.checkRunner) {
+    deps.events.emit("verify-skip", roundId, { attempt, reason: "no browser configured (VERIFY=false)" });
+    return undefined;
+  }
+  // A check may poll for its whole timeout; never let that eat the deploy's reserve.
+  const allowance = input.budget.allowanceMs(input.reserveMs);
+  const checkTimeoutMs = Math.max(1000, Math.min(deps.settings.checkTimeoutMs, Math.floor(allowance / 2)));
+  try {
+    const verdict = await verifyCandidate({
+      files,
+      checks: contract.checks,
+      derived,
+      attachments,
+      runner: deps.checkRunner,
+      checkTimeoutMs,
+      signal: input.budget.signal(input.reserveMs, input.signal),
+    });
+    for (const check of verdict.checks) {
+      deps.events.emit("check-result", roundId, { attempt, id: check.id, kind: check.kind, origin: check.origin, passed: check.passed, blocking: check.blocking, detail: check.detail });
+    }
+    deps.events.emit("verify-finish", roundId, { attempt, passed: verdict.passed, score: verdict.score, total: verdict.total, durationMs: verdict.durationMs });
+    return verdict;
+  } catch (error) {
+    // The browser could not run (or time ran out): the candidate is deployed unverified rather than not at all.
+    deps.events.emit("verify-skip", roundId, { attempt, reason: describeError(error) });
+    return undefined;
+  }
 }
 
 /**

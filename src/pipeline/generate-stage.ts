@@ -88,6 +88,8 @@ export interface Conversation {
   readonly editable: ReadonlyMap<string, string>;
   /** Image attachments, shown to models that take images and described to the others. */
   readonly images: readonly ModelImage[];
+  /** The tree the answer's files are laid over: the repository (round N), a failed candidate (repair). */
+  readonly base: ReadonlyMap<string, Buffer> | undefined;
 }
 
 /** The opening of the conversation with the model for this round. */
@@ -113,6 +115,7 @@ export function startConversation(input: PromptInput): Conversation {
       ],
       editable: new Map(),
       images: attachmentImages(input.attachments),
+      base: undefined,
     };
   }
   const dataFiles = new Set([...input.attachments.map((a) => a.name), ...input.fetched.map((f) => f.path)]);
@@ -139,6 +142,33 @@ export function startConversation(input: PromptInput): Conversation {
     ],
     editable,
     images: attachmentImages(input.attachments),
+    base: input.current,
+  };
+}
+
+/** A fresh conversation that asks for edit blocks fixing the failures of a candidate. */
+export function startRepair(input: PromptInput & { readonly candidate: ReadonlyMap<string, Buffer>; readonly failures: string }): Conversation {
+  const dataFiles = new Set([...input.attachments.map((a) => a.name), ...input.fetched.map((f) => f.path)]);
+  const editable = editableFiles(input.candidate, dataFiles);
+  return {
+    format: "edit-blocks",
+    purpose: "repair",
+    system: renderPrompt("revise.system", {}),
+    messages: [
+      {
+        role: "user",
+        content: renderPrompt("repair.user", {
+          files: fileListing(input.candidate, editable),
+          round: input.request.round,
+          brief: input.request.brief,
+          obligations: renderObligations(input.contract) || "(none beyond the brief)",
+          failures: input.failures,
+        }),
+      },
+    ],
+    editable,
+    images: attachmentImages(input.attachments),
+    base: input.candidate,
   };
 }
 

@@ -3,6 +3,7 @@ import type { EventBus } from "../ports/event-bus.ts";
 import type { Forge } from "../ports/forge.ts";
 import type { LanguageModel } from "../ports/language-model.ts";
 import type { Store } from "../ports/store.ts";
+import type { CheckRunner } from "../verify/check-runner.ts";
 import type { PriceTable } from "../domain/price-table.ts";
 
 /** Everything a round's pipeline touches: ports and the few settings it needs. */
@@ -14,6 +15,8 @@ export interface PipelineDeps {
   readonly events: EventBus;
   readonly clock: Clock;
   readonly fetch: typeof fetch;
+  /** Runs the evaluator's JS checks in a browser; undefined when verification is off. */
+  readonly checkRunner?: CheckRunner;
   readonly settings: PipelineSettings;
 }
 
@@ -33,6 +36,10 @@ export interface PipelineSettings {
   readonly reportInitialBackoffMs: number;
   /** Model answers a round may ask for before giving up (unusable and gate-blocked ones count). */
   readonly buildMaxAttempts: number;
+  /** Repairs after failed checks a round may make, on top of buildMaxAttempts. */
+  readonly repairMaxAttempts: number;
+  /** How long one JS check may take to become true (the evaluator's patience). */
+  readonly checkTimeoutMs: number;
   /** Whether the model writes the README's prose (README_PROSE). */
   readonly readmeProse: boolean;
   /** Values that must never be committed: the student secret, provider keys. */

@@ -2,7 +2,8 @@ import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } f
 import type { DeployResult } from "../domain/task.ts";
 import { normalizeChecks } from "../domain/check.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
-import { build, type Build } from "./build-stage.ts";
+import { build, contractFor, type Build } from "./build-stage.ts";
+import { checkLive, type LiveCheck } from "../verify/live-check.ts";
 import { deploy } from "./deploy-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import { report, type ReportOutcome } from "./report-stage.ts";
@@ -45,6 +46,7 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
       await clock.sleep(earlierRoundPollMs, options.signal);
     }
     const prior = await store.listPriorRounds(task.id, round.round);
+    const priorChecks = prior.map((r) => ({ round: r.round, brief: r.request.brief, checks: normalizeChecks(r.request.checks) }));
     const repository = request.round > 1 ? await deps.forge.readFiles(task.repoName) : undefined;
     const current = repository?.files;
 
@@ -57,7 +59,7 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
           checks: analysis.checks,
           attachments: analysis.attachments,
           current,
-          history: prior.map((r) => ({ round: r.round, brief: r.request.brief, checks: normalizeChecks(r.request.checks) })),
+          history: priorChecks,
           rounds: [...prior.map((r) => ({ round: r.round, brief: r.request.brief })), { round: request.round, brief: request.brief }],
           repoUrl: repo.repoUrl,
           pagesUrl: repo.pagesUrl,
@@ -80,6 +82,30 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     const finishedAt = clock.now();
     await store.updateRound(roundId, { status: "succeeded", reportedAt: delivered.deliveredAt, finishedAt, now: finishedAt });
     events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
+
+    // After the report, so it never delays it: the same checks against the live page.
+    if (deps.checkRunner) {
+      await stages
+        .run<LiveCheck>("live-check", async () => {
+          const contract = contractFor(
+            { request, checks: analysis.checks, attachments: analysis.attachments, history: priorChecks },
+            deps.settings.maxAttachmentBytes,
+          );
+          const chosen = built.attempts.find((a) => a.attempt === built.chosenAttempt)?.verdict;
+          const live = await checkLive({
+            url: result.pagesUrl,
+            checks: contract.checks,
+            derived: built.derived,
+            runner: deps.checkRunner!,
+            before: new Map((chosen?.checks ?? []).filter((c) => c.kind === "page" || c.kind === "js").map((c) => [c.id, c.passed])),
+            checkTimeoutMs: deps.settings.checkTimeoutMs,
+            signal: options.signal,
+          });
+          events.emit("live-check", roundId, { passed: live.passed, score: live.score, total: live.total, agrees: live.differences.length === 0, differences: [...live.differences] });
+          return live;
+        })
+        .catch(() => undefined); // recorded as a failed stage; the round was delivered all the same
+    }
   } catch (error) {
     const retryable = error instanceof BriefwrightError ? error.isRetryable : false;
     const terminal = !retryable || error instanceof ReportDeliveryError || budget.remainingMs() <= 0;

@@ -65,9 +65,14 @@ describe.each(storeDialects)("course rounds end to end on $name", (dialect) => {
     const latest = await fetch(String(reports[1]!.pages_url)).then((r) => r.text());
     expect(latest).toContain(name === "sum-of-sales" ? 'id="product-sales"' : "markdown-word-count");
 
-    // The task API shows both rounds with stages, files and the delivered report.
+    // The task API shows both rounds with stages, files and the delivered report; the live
+    // check runs after the report, so wait for it.
     const ack = await harness.post(await harness.request(`${name}-r1`));
-    const task = await harness.get(`/api/v1/tasks/${ack.body.task_id}`);
+    let task = await harness.get(`/api/v1/tasks/${ack.body.task_id}`);
+    for (let i = 0; i < 100 && !task.body.rounds.every((r: { live_check: unknown }) => r.live_check); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      task = await harness.get(`/api/v1/tasks/${ack.body.task_id}`);
+    }
     expect(task.status).toBe(200);
     expect(task.body.rounds.map((r: { round: number; status: string }) => [r.round, r.status])).toEqual([
       [1, "succeeded"],
@@ -79,7 +84,17 @@ describe.each(storeDialects)("course rounds end to end on $name", (dialect) => {
       "build:succeeded",
       "deploy:succeeded",
       "report:succeeded",
+      "live-check:succeeded",
     ]);
+    // Verified before deploy and again live: every check of both rounds passed, with the CDN
+    // libraries (Bootstrap, marked, highlight.js) served by the offline mirror.
+    for (const round of task.body.rounds) {
+      const chosen = round.build.attempts.find((a: { attempt: number }) => a.attempt === round.build.chosen_attempt);
+      expect(chosen.verdict.passed).toBe(true);
+      expect(chosen.verdict.checks.filter((c: { kind: string }) => c.kind === "js").length).toBeGreaterThanOrEqual(2);
+      expect(round.live_check).toMatchObject({ passed: true, differences: [] });
+    }
+    expect(task.body.rounds[1].build.attempts[0].verdict.checks.some((c: { origin: string }) => c.origin === "earlier")).toBe(true);
     expect(round1.files).toEqual(expect.arrayContaining(["index.html", "LICENSE", "README.md"]));
     expect(round1.report_attempts).toHaveLength(1);
     expect(round1.report_attempts[0].status_code).toBe(200);

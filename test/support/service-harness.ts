@@ -59,6 +59,9 @@ export function serviceEnv(database: TestDatabase, llmUrl: string, port: number,
     VLLM_MODEL: "scripted",
     ALLOW_PRIVATE_URLS: "true",
     WORKER_CONCURRENCY: "2",
+    // Nothing leaves the machine in tests; CDN libraries come from npm packages cached across runs.
+    VERIFY_BLOCK_OUTSIDE: "true",
+    CDN_CACHE_DIR: join(tmpdir(), "briefwright-cdn-cache"),
     LOG_LEVEL: "silent",
     ...extra,
   };
