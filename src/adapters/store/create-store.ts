@@ -85,6 +85,9 @@ function openSqlite(path: string): KyselyStore {
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
+    // Each group-committed call runs in a savepoint, whose undo journal would otherwise be a
+    // temporary FILE: a write syscall per page touched (measured: 76 vs 53 µs per accept).
+    database.pragma("temp_store = MEMORY");
   } catch (error) {
     throw new StoreError(`open SQLite database ${path}: ${describeError(error)}`, { cause: error });
   }
