@@ -1,5 +1,6 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { AuthenticationError } from "../domain/errors.ts";
+import type { EventMap, EventName } from "../events/event-map.ts";
 import type { EventBus } from "../ports/event-bus.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { AcceptRoundResult, Store } from "../ports/store.ts";
@@ -24,35 +25,37 @@ export interface AcceptedTask extends AcceptRoundResult {
   readonly nonce: string;
 }
 
+/**
+ * Events intake stores in the accepted round's own transaction (as its first events) before it
+ * emits them: the event recorder must not store them a second time. One write instead of a
+ * second transaction per request, and the round never exists without its accept event.
+ */
+export const eventsStoredWithTheRound: ReadonlySet<EventName> = new Set<EventName>(["round-accept"]);
+
 /** Hashing first gives equal-length inputs, so the comparison time says nothing about the secret. */
-function secretsMatch(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+const digest = (value: string) => createHash("sha256").update(value).digest();
 
 /**
  * Intake: validate, authenticate, then store task + round + job in one transaction. Nothing is
  * written unless every check passed. Throws ValidationError or AuthenticationError.
  */
 export function createAcceptTask(deps: AcceptTaskDeps): (body: unknown) => Promise<AcceptedTask> {
+  const expectedDigest = digest(deps.studentSecret);
   return async (body) => {
     const { request, secret } = parseTaskRequest(body, deps);
-    if (!secretsMatch(secret, deps.studentSecret)) throw new AuthenticationError();
+    if (!timingSafeEqual(digest(secret), expectedDigest)) throw new AuthenticationError();
     const now = deps.clock.now();
+    const acceptEvent = (taskId: string): EventMap["round-accept"] => ({ taskId, task: request.task, round: request.round, nonce: request.nonce });
     const result = await deps.store.acceptRound({
       request,
       repoNameCandidate: repositoryNameFor(request.task),
       deadlineAt: now + deps.roundDeadlineMs,
       now,
+      // Kept with the round itself (see eventsStoredWithTheRound), then announced on the bus.
+      firstEvents: (accepted) => [{ name: "round-accept", at: now, payload: acceptEvent(accepted.taskId) }],
     });
     if (result.created) {
-      deps.events.emit("round-accept", result.roundId, {
-        taskId: result.taskId,
-        task: request.task,
-        round: request.round,
-        nonce: request.nonce,
-      });
+      deps.events.emit("round-accept", result.roundId, acceptEvent(result.taskId));
       deps.onAccepted();
     }
     return { ...result, task: request.task, round: request.round, nonce: request.nonce };

@@ -17,7 +17,7 @@ export interface Store {
    * Accepts a round in ONE transaction: creates the task if it is new (choosing a unique repository
    * name from `repoNameCandidate`), inserts the round and inserts its job into the `jobs` table.
    * A repeat of the same (task, round, nonce) writes nothing and returns the existing ids with
-   * `created: false`.
+   * `created: false`. A new round's `firstEvents` are stored in the same transaction.
    */
   acceptRound(input: AcceptRoundInput): Promise<AcceptRoundResult>;
 
@@ -72,6 +72,11 @@ export interface AcceptRoundInput {
   /** When the round must be reported by (epoch ms). */
   readonly deadlineAt: number;
   readonly now: number;
+  /**
+   * Events to keep as a NEW round's first events (seq 1, 2 …), written in the same transaction as
+   * the round, built from the ids the store chose. Not called for a repeat (`created: false`).
+   */
+  readonly firstEvents?: (accepted: AcceptRoundResult) => readonly NewEvent[];
 }
 
 export interface AcceptRoundResult {

@@ -96,6 +96,28 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
       expect(task?.updatedAt).toBe(1_000_000_000);
     });
 
+    it("stores a new round's firstEvents with it (seq 1 …), and asks a repeat for none", async () => {
+      const asked: unknown[] = [];
+      const firstEvents = (accepted: { taskId: string; roundId: string }) => {
+        asked.push(accepted);
+        return [
+          { name: "round-accept", at: 5, payload: { taskId: accepted.taskId } },
+          { name: "second", at: 6, payload: null },
+        ];
+      };
+      const first = await store.acceptRound({ ...accept(), firstEvents });
+      expect(asked).toEqual([first]);
+      expect(await store.listEvents(first.roundId)).toEqual([
+        { seq: 1, name: "round-accept", at: 5, payload: { taskId: first.taskId } },
+        { seq: 2, name: "second", at: 6, payload: null },
+      ]);
+      const repeat = await store.acceptRound({ ...accept(), firstEvents });
+      expect(repeat.created).toBe(false);
+      expect(asked).toHaveLength(1);
+      await store.appendEvents(first.roundId, [{ name: "later", at: 7, payload: 1 }]);
+      expect((await store.listEvents(first.roundId)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
     it("adds a round to an existing task for a new round number or nonce", async () => {
       const first = await store.acceptRound(accept());
       const secondRound = await store.acceptRound(accept({ round: 2, nonce: "nonce-2" }, { now: 1_000_000_100 }));

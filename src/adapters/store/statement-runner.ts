@@ -77,7 +77,8 @@ export function kyselyStatementRunner(db: Kysely<DatabaseSchema>): StatementRunn
     run: async (query, values) => {
       await execute(query, values);
     },
-    insertRows: async (_single, rows, multiRow) => {
+    insertRows: async (single, rows, multiRow) => {
+      if (rows.length === 1) return void (await execute(single, rows[0]!));
       for (let start = 0; start < rows.length; start += insertChunkRows) {
         await db.executeQuery(multiRow(db, rows.slice(start, start + insertChunkRows)));
       }

@@ -168,7 +168,10 @@ export async function acceptRoundIn(
   });
   // A new task was inserted with this round's status already; an old one may have a later round.
   if (!task.created) await runner.run(statements.mirrorTaskStatus, { taskId: task.id, now });
-  return { created: true, taskId: task.id, roundId, jobId };
+  const accepted = { created: true, taskId: task.id, roundId, jobId };
+  const events = input.firstEvents?.(accepted);
+  if (events && events.length > 0) await insertEvents(runner, statements, roundId, 0, events);
+  return accepted;
 }
 
 /** The task named by the request, inserted if new. Race-safe: the unique indexes decide, not a prior read. */
@@ -239,7 +242,17 @@ export async function appendEventsIn(
   const round = await runner.first(statements.lockRound, { roundId });
   if (!round) throw new NotFoundError(`round ${roundId}`);
   const last = await runner.first(statements.lastEventSeq, { roundId });
-  let seq = Number(last?.seq ?? 0);
+  await insertEvents(runner, statements, roundId, Number(last?.seq ?? 0), events);
+}
+
+async function insertEvents(
+  runner: StatementRunner,
+  statements: WriteStatements,
+  roundId: string,
+  afterSeq: number,
+  events: readonly NewEvent[],
+): Promise<void> {
+  let seq = afterSeq;
   const rows = events.map((event) => ({
     round_id: roundId,
     seq: ++seq,
