@@ -12,7 +12,7 @@ import type { Config } from "./config.ts";
 import { describeError } from "./domain/errors.ts";
 import { ephemeralEvents } from "./events/event-map.ts";
 import { createInProcessEventBus } from "./events/in-process-event-bus.ts";
-import { createAcceptTask } from "./intake/accept-task.ts";
+import { createAcceptTask, eventsStoredWithTheRound } from "./intake/accept-task.ts";
 import { createLogger } from "./observability/logger.ts";
 import { recordRoundEvents } from "./observability/round-event-recorder.ts";
 import { runRound, shouldRetryRound } from "./pipeline/run-round.ts";
@@ -57,7 +57,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const reposDir = join(config.dataDir, "repos");
   const forge = createLocalForge({ reposDir, publicUrl: config.publicUrl });
   const model = createLanguageModel(config.llm);
-  const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"));
+  const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"), {
+    storedElsewhere: eventsStoredWithTheRound,
+  });
   const unsubscribeLog = events.subscribe((event) => {
     // Streaming progress is for live views; at info it would drown the log.
     const level = ephemeralEvents.has(event.name) ? "debug" : "info";
