@@ -91,9 +91,10 @@ describe("verifier on broken pages", () => {
     }
   });
 
+  // 1.5 s: long enough that even a loaded CI machine evaluates the check before the content is there.
   it("waits for content that appears later, and for the page's own fetches", async () => {
     const server = await serve({
-      "index.html": "<!doctype html><div id=out></div><script>setTimeout(async () => { document.querySelector('#out').textContent = await (await fetch('late.txt')).text(); }, 300)</script>",
+      "index.html": "<!doctype html><div id=out></div><script>setTimeout(async () => { document.querySelector('#out').textContent = await (await fetch('late.txt')).text(); }, 1500)</script>",
       "late.txt": "arrived",
     });
     try {
