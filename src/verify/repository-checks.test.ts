@@ -9,6 +9,7 @@ import {
   markdownHeadings,
   parseXmlRoot,
 } from "./repository-checks.ts";
+import { mitLicense } from "../generation/mit-license.ts";
 
 const mit = `MIT License
 
@@ -32,6 +33,10 @@ FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT.
 const tree = (entries: Record<string, string | Buffer>) => new Map(Object.entries(entries).map(([path, content]) => [path, Buffer.isBuffer(content) ? content : Buffer.from(content)]));
 
 describe("checkMitLicense", () => {
+  it("passes the licence briefwright itself writes", () => {
+    expect(checkMitLicense(tree({ LICENSE: mitLicense(2026, "Ada Lovelace") })).passed).toBe(true);
+  });
+
   it("passes a complete MIT licence at the root", () => {
     expect(checkMitLicense(tree({ LICENSE: mit }))).toEqual({ id: "repo:mit-license", passed: true, detail: "LICENSE holds the MIT licence" });
     expect(checkMitLicense(tree({ "LICENSE.md": `\uFEFF${mit}` })).passed).toBe(true);
