@@ -21,8 +21,8 @@ export interface StatementRunner {
   all<P, R>(query: PreparedQuery<P, R>, values: P): R[] | Promise<R[]>;
   /** The first row of a query, or undefined. */
   first<P, R>(query: PreparedQuery<P, R>, values: P): R | undefined | Promise<R | undefined>;
-  /** Runs a statement that returns no rows. */
-  run<P>(query: PreparedQuery<P, unknown>, values: P): void | Promise<void>;
+  /** Runs a statement that returns no rows; the number of rows it inserted, updated or deleted. */
+  run<P>(query: PreparedQuery<P, unknown>, values: P): number | Promise<number>;
   /**
    * Inserts rows as cheaply as the driver allows: `single` once per row where a statement costs
    * no round trip (SQLite), or `multiRow` over chunks of rows where it does (PostgreSQL).
@@ -56,9 +56,7 @@ export function sqliteStatementRunner(database: Database.Database): StatementRun
       statement(query as PreparedQuery<never, unknown>).all(query.bind(values)) as R[],
     first: <P, R>(query: PreparedQuery<P, R>, values: P) =>
       statement(query as PreparedQuery<never, unknown>).get(query.bind(values)) as R | undefined,
-    run: <P>(query: PreparedQuery<P, unknown>, values: P) => {
-      statement(query as PreparedQuery<never, unknown>).run(query.bind(values));
-    },
+    run: <P>(query: PreparedQuery<P, unknown>, values: P) => statement(query as PreparedQuery<never, unknown>).run(query.bind(values)).changes,
     insertRows: <P>(single: PreparedQuery<P, unknown>, rows: readonly P[]) => {
       const prepared = statement(single as PreparedQuery<never, unknown>);
       for (const row of rows) prepared.run(single.bind(row));
@@ -74,9 +72,7 @@ export function kyselyStatementRunner(db: Kysely<DatabaseSchema>): StatementRunn
   return {
     all: async (query, values) => (await execute(query, values)).rows,
     first: async (query, values) => (await execute(query, values)).rows[0],
-    run: async (query, values) => {
-      await execute(query, values);
-    },
+    run: async (query, values) => Number((await execute(query, values)).numAffectedRows ?? 0n),
     insertRows: async (single, rows, multiRow) => {
       if (rows.length === 1) return void (await execute(single, rows[0]!));
       for (let start = 0; start < rows.length; start += insertChunkRows) {
