@@ -56,3 +56,93 @@ export function percentile(sorted: readonly number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index]!;
 }
+
+export interface PacedResult {
+  /** Response latencies in ms, measured from each request's scheduled send time, sorted. */
+  readonly latenciesMs: number[];
+  /** Bodies of the 200 answers, in arrival order. */
+  readonly acknowledged: string[];
+  readonly sent: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  /** How late the client itself sent requests (ms, sorted): a check that the generator kept up. */
+  readonly sendLagMs: number[];
+}
+
+/**
+ * Open-loop constant-rate load: request i is due at start + i/rate and is sent then (on one of up
+ * to `maxSockets` keep-alive connections), whether or not earlier ones were answered, and its
+ * latency counts from when it was due — so a stall is charged to every request it delayed, as
+ * wrk2 does. (autocannon's `overallRate` is not this: each connection fires its per-second quota
+ * back to back at the start of every second and then idles, and its coordinated-omission
+ * correction assumes an expected interval of ceil(1/rate) = 1 ms, turning one slow answer of N ms
+ * into N samples.)
+ */
+export async function pacedLoad(options: {
+  readonly url: string;
+  readonly path: string;
+  readonly rate: number;
+  readonly durationSeconds: number;
+  readonly maxSockets: number;
+  readonly body: (i: number) => string;
+}): Promise<PacedResult> {
+  const { request: httpRequest, Agent } = await import("node:http");
+  const target = new URL(options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets });
+  const total = Math.round(options.rate * options.durationSeconds);
+  const intervalMs = 1000 / options.rate;
+  const latenciesMs: number[] = [];
+  const sendLagMs: number[] = [];
+  const acknowledged: string[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  let finished = 0;
+  let sent = 0;
+  const start = performance.now() + 20;
+  await new Promise<void>((allDone) => {
+    const settle = () => {
+      if (++finished === total) allDone();
+    };
+    const fire = (i: number) => {
+      const due = start + i * intervalMs;
+      sendLagMs.push(performance.now() - due);
+      const payload = options.body(i);
+      const req = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: options.path,
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (text += chunk));
+          res.on("end", () => {
+            latenciesMs.push(performance.now() - due);
+            if (res.statusCode === 200) acknowledged.push(text);
+            else non2xx++;
+            settle();
+          });
+        },
+      );
+      req.on("error", () => {
+        errors++;
+        settle();
+      });
+      req.end(payload);
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && start + sent * intervalMs <= now) fire(sent++);
+      if (sent < total) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
+    };
+    setTimeout(tick, 20);
+  });
+  agent.destroy();
+  latenciesMs.sort((a, b) => a - b);
+  sendLagMs.sort((a, b) => a - b);
+  return { latenciesMs, acknowledged, sent, non2xx, errors, sendLagMs };
+}
