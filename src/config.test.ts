@@ -37,11 +37,19 @@ describe("LLM configuration", () => {
       LLM_IMAGE_PROVIDERS: "gemini,openai",
     });
     expect(llm.providers).toEqual([
-      { name: "vllm", protocol: "openai-compatible", baseUrl: "http://gpu:8001/v1", model: "deepseek-coder", apiKey: "k-vllm", supportsImages: false },
-      { name: "gemini", protocol: "gemini", baseUrl: "https://generativelanguage.googleapis.com/v1beta", model: "gemini-2.5-flash", apiKey: "k-gemini", supportsImages: true },
-      { name: "openai", protocol: "openai-compatible", baseUrl: "http://127.0.0.1:11434/v1", model: "qwen2.5-coder:7b", apiKey: "k-openai", supportsImages: true },
+      { name: "vllm", protocol: "openai-compatible", baseUrl: "http://gpu:8001/v1", model: "deepseek-coder", apiKey: "k-vllm", supportsImages: false, supportsTools: false },
+      { name: "gemini", protocol: "gemini", baseUrl: "https://generativelanguage.googleapis.com/v1beta", model: "gemini-2.5-flash", apiKey: "k-gemini", supportsImages: true, supportsTools: true },
+      { name: "openai", protocol: "openai-compatible", baseUrl: "http://127.0.0.1:11434/v1", model: "qwen2.5-coder:7b", apiKey: "k-openai", supportsImages: true, supportsTools: true },
     ]);
     expect(llm.apiKeys).toEqual(["k-vllm", "k-openai", "k-gemini"]);
+  });
+
+  it("offers tools to openai and gemini by default, and to the providers LLM_TOOL_PROVIDERS names", () => {
+    const chain = { VLLM_ENDPOINT: "http://gpu:8001/v1", LLM_FALLBACKS: "gemini,openai", GEMINI_API_KEY: "k" };
+    expect(load(chain).llm.providers.map((p) => [p.name, p.supportsTools])).toEqual([["vllm", false], ["gemini", true], ["openai", true]]);
+    expect(load({ ...chain, LLM_TOOL_PROVIDERS: "vllm" }).llm.providers.map((p) => p.supportsTools)).toEqual([true, false, false]);
+    expect(load({ ...chain, LLM_TOOL_PROVIDERS: "none" }).llm.providers.map((p) => p.supportsTools)).toEqual([false, false, false]);
+    expect(() => load({ ...chain, LLM_TOOL_PROVIDERS: "claude" })).toThrow(/LLM_TOOL_PROVIDERS/);
   });
 
   it("takes Gemini as the primary with its own base URL and model", () => {

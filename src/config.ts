@@ -82,6 +82,8 @@ export interface LlmProviderConfig {
   readonly apiKey: string | undefined;
   /** Whether its model gets images as image parts (`LLM_IMAGE_PROVIDERS`). */
   readonly supportsImages: boolean;
+  /** Whether its model is offered tools such as `fetch_url` (`LLM_TOOL_PROVIDERS`). */
+  readonly supportsTools: boolean;
 }
 
 const boolean = z
@@ -129,6 +131,7 @@ const schema = z.object({
   GEMINI_MODEL: z.string().trim().min(1).default("gemini-2.5-flash"),
   GEMINI_BASE_URL: httpUrl.default("https://generativelanguage.googleapis.com/v1beta"),
   LLM_IMAGE_PROVIDERS: z.string().default("gemini"),
+  LLM_TOOL_PROVIDERS: z.string().default("openai,gemini"),
   LLM_TIMEOUT_SECONDS: positiveInt.default(120),
   LLM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   LLM_BREAKER_THRESHOLD: positiveInt.max(100).default(3),
@@ -231,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
 /** A comma list of provider names; unknown or repeated names are errors naming `variable`. */
 function nameList(variable: string, value: string | undefined): LlmProviderName[] {
   const names = (value ?? "").split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+  // An empty value means unset (the default); `none` is how to say "no provider".
+  if (names.length === 1 && names[0] === "none") return [];
   for (const name of names) {
     if (!providerNames.includes(name as LlmProviderName)) throw new ConfigError(variable, `unknown provider "${name}"; use ${providerNames.join(", ")}`);
   }
@@ -248,17 +253,19 @@ function llmProviders(e: z.infer<typeof schema>, fallbacks: readonly LlmProvider
   const chain = [e.LLM_BACKEND, ...fallbacks];
   if (chain.length === 1 && e.LLM_BACKEND === "vllm" && !e.VLLM_ENDPOINT) return [];
   const images = nameList("LLM_IMAGE_PROVIDERS", e.LLM_IMAGE_PROVIDERS);
+  const tools = nameList("LLM_TOOL_PROVIDERS", e.LLM_TOOL_PROVIDERS);
   return chain.map((name): LlmProviderConfig => {
     const supportsImages = images.includes(name);
+    const supportsTools = tools.includes(name);
     switch (name) {
       case "vllm":
         if (!e.VLLM_ENDPOINT) throw new ConfigError("VLLM_ENDPOINT", "is required when the LLM chain includes vllm");
-        return { name, protocol: "openai-compatible", baseUrl: e.VLLM_ENDPOINT, model: e.VLLM_MODEL, apiKey: e.VLLM_API_KEY, supportsImages };
+        return { name, protocol: "openai-compatible", baseUrl: e.VLLM_ENDPOINT, model: e.VLLM_MODEL, apiKey: e.VLLM_API_KEY, supportsImages, supportsTools };
       case "openai":
-        return { name, protocol: "openai-compatible", baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL, apiKey: e.OPENAI_API_KEY, supportsImages };
+        return { name, protocol: "openai-compatible", baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL, apiKey: e.OPENAI_API_KEY, supportsImages, supportsTools };
       case "gemini":
         if (!e.GEMINI_API_KEY) throw new ConfigError("GEMINI_API_KEY", "is required when the LLM chain includes gemini");
-        return { name, protocol: "gemini", baseUrl: e.GEMINI_BASE_URL, model: e.GEMINI_MODEL, apiKey: e.GEMINI_API_KEY, supportsImages };
+        return { name, protocol: "gemini", baseUrl: e.GEMINI_BASE_URL, model: e.GEMINI_MODEL, apiKey: e.GEMINI_API_KEY, supportsImages, supportsTools };
     }
   });
 }

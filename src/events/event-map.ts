@@ -56,6 +56,8 @@ export interface EventMap {
   "breaker-open": { provider: string; cooldownMs: number; reason: string };
   "breaker-half-open": { provider: string };
   "breaker-close": { provider: string };
+  /** The model called a tool during a call and it ran; `arguments` is shortened and masked. */
+  "tool-call": { purpose: string; provider: string; model: string; tool: string; arguments: string; outcome: "ok" | "refused" | "error"; detail: string | null; durationMs: number };
   "files-generate": { files: string[]; bytes: number };
   "build-attempt": { attempt: number; outcome: "unusable" | "gate-blocked" | "checks-failed" | "accepted"; reason: string | null };
   "checks-derive": { derived: number; problems: string[] };
@@ -65,8 +67,9 @@ export interface EventMap {
   "repair-stop": { reason: string; bestAttempt: number };
   "live-check": { passed: boolean; score: number; total: number; agrees: boolean; differences: string[] };
   "gate-decide": { attempt: number; rule: string; passed: boolean; severity: string; detail: string; path: string | null };
-  "fetch-complete": { path: string; url: string; bytes: number };
-  "fetch-refuse": { path: string; url: string; reason: string };
+  /** A build-time fetch: `via` the build contract's prefetch or the model's `fetch_url` tool; `path` null when not saved. */
+  "fetch-complete": { path: string | null; url: string; bytes: number; via: "contract" | "tool" };
+  "fetch-refuse": { path: string | null; url: string; reason: string; via: "contract" | "tool" };
   "readme-write": { source: "model" | "template"; reason: string | null };
   "commit-create": { repo: string; commitSha: string; created: boolean; files: number };
   "pages-wait": { pagesUrl: string; commitSha: string; polls: number; live: boolean };

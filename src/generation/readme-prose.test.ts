@@ -9,6 +9,7 @@ function stubModel(text: string): { model: LanguageModel; calls: ModelCall[] } {
     provider: "stub",
     modelId: "stub-1",
     supportsImages: false,
+    supportsTools: false,
     async generate(call) {
       calls.push(call);
       return { text, usage: { inputTokens: 1, outputTokens: 1 }, provider: "stub", modelId: "stub-1", latencyMs: 1, finishReason: "stop" };

@@ -12,7 +12,7 @@ export interface CallModelOptions {
 
 /**
  * One model call with its events, attributed to the round: `llm-request`; whatever the model
- * reports from inside the call (failed attempts, retries, fallbacks, breaker changes); batched
+ * reports from inside the call (failed attempts, retries, fallbacks, breaker changes, tool calls); batched
  * `llm-delta` while it streams; then `llm-usage` with tokens and cost, or `llm-fail`.
  */
 export async function callModel(
@@ -106,6 +106,10 @@ function emitModelEvent(events: EventBus, roundId: string, purpose: string, even
       return events.emit("breaker-half-open", roundId, { provider: event.provider });
     case "breaker-close":
       return events.emit("breaker-close", roundId, { provider: event.provider });
+    case "tool-call": {
+      const { type: _, ...payload } = event;
+      return events.emit("tool-call", roundId, { purpose, ...payload });
+    }
   }
 }
 

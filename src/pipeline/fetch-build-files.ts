@@ -20,9 +20,9 @@ export async function fetchBuildFiles(contract: BuildContract, roundId: string, 
         deps.fetch,
       );
       fetched.push({ path: file.path, url: resource.url, bytes: resource.body.length, contentType: resource.contentType, base64: resource.body.toString("base64") });
-      deps.events.emit("fetch-complete", roundId, { path: file.path, url: resource.url, bytes: resource.body.length });
+      deps.events.emit("fetch-complete", roundId, { path: file.path, url: resource.url, bytes: resource.body.length, via: "contract" });
     } catch (error) {
-      deps.events.emit("fetch-refuse", roundId, { path: file.path, url: file.fetchFrom, reason: describeError(error) });
+      deps.events.emit("fetch-refuse", roundId, { path: file.path, url: file.fetchFrom, reason: describeError(error), via: "contract" });
     }
   }
   return fetched;

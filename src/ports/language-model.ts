@@ -1,5 +1,7 @@
+import type { ZodType } from "zod";
+
 /**
- * The language-model port, version 2.
+ * The language-model port, version 3.
  *
  * One adapter per wire protocol (OpenAI-compatible, Gemini), and a resilient chain that wraps
  * several of them and is itself a LanguageModel. Adapters turn transport failures into
@@ -9,6 +11,10 @@
  * Version 2 (from 1): `supportsImages`, `ModelCall.images`, `ModelCall.onEvent` and the
  * `ModelEvent` union, so a chain can say what happened inside one call (failed attempts,
  * retries, fallbacks, breaker changes) without knowing about rounds or the event bus.
+ *
+ * Version 3 (from 2): `supportsTools`, `ModelCall.tools` and `maxToolSteps`, and the `tool-call`
+ * ModelEvent. The model may call the tools; the adapter runs them and loops until the model
+ * answers with text, which is what `generate` returns.
  */
 export interface LanguageModel {
   /** Provider name for records and events, e.g. `vllm`, `gemini`; a chain joins its providers with `>`. */
@@ -20,6 +26,11 @@ export interface LanguageModel {
    * accepts them, and sends a text description (name, type, size, dimensions) instead.
    */
   readonly supportsImages: boolean;
+  /**
+   * Whether `ModelCall.tools` reach the model. When false the adapter accepts them and sends
+   * none (a chain: true when any of its providers takes tools; each provider decides for itself).
+   */
+  readonly supportsTools: boolean;
   /** One call. Rejects with LanguageModelError (or a subclass, e.g. AllProvidersFailedError). */
   generate(call: ModelCall): Promise<ModelAnswer>;
 }
@@ -36,6 +47,31 @@ export interface ModelImage {
   /** `image/png`, `image/jpeg`, … */
   readonly mimeType: string;
   readonly data: Buffer;
+}
+
+/**
+ * A function the model may call during one `generate`. The adapter checks the arguments against
+ * `parameters`, runs `execute` and hands its result back to the model as JSON.
+ */
+export interface ModelTool<Args = any> {
+  /** What the model calls it, e.g. `fetch_url`. */
+  readonly name: string;
+  /** When and why to call it, for the model. */
+  readonly description: string;
+  /** The arguments object: a zod schema, or a JSON Schema with `type: "object"`. */
+  readonly parameters: ZodType<Args> | JsonSchemaObject;
+  /**
+   * Runs one call. A refusal the model should read (bad argument, address not allowed) is best
+   * returned as `{ ok: false, error: "<reason>" }`, which is reported as outcome `refused`; a
+   * throw is reported as `error` and the model sees its message. `signal` aborts with the call.
+   */
+  execute(args: Args, context: { readonly signal: AbortSignal }): Promise<unknown>;
+}
+
+/** A JSON Schema for a tool's arguments. */
+export interface JsonSchemaObject {
+  readonly type: "object";
+  readonly [keyword: string]: unknown;
 }
 
 export interface ModelCall {
@@ -59,6 +95,13 @@ export interface ModelCall {
   readonly onDelta?: (delta: string) => void;
   /** Receives what happens inside the call; single-attempt adapters may say nothing. Must not throw. */
   readonly onEvent?: (event: ModelEvent) => void;
+  /**
+   * Tools the model may call before it answers (sent only when the model `supportsTools`). The
+   * answer is the text of the model's last step; usage is summed over every step.
+   */
+  readonly tools?: readonly ModelTool[];
+  /** Model steps that may call tools before the model must answer in text. Default 4. */
+  readonly maxToolSteps?: number;
   readonly maxOutputTokens?: number;
   readonly temperature?: number;
   readonly signal?: AbortSignal;
@@ -71,6 +114,7 @@ export interface ModelUsage {
 
 export interface ModelAnswer {
   readonly text: string;
+  /** Summed over every step of the call when tools were called. */
   readonly usage: ModelUsage;
   /** Who actually answered (in a chain, possibly a fallback). */
   readonly provider: string;
@@ -124,4 +168,18 @@ export type ModelEvent =
       readonly reason: string;
     }
   | { /** The cool-down ended; one trial call decides. */ readonly type: "breaker-half-open"; readonly provider: string }
-  | { /** The trial call succeeded; the provider is back in use. */ readonly type: "breaker-close"; readonly provider: string };
+  | { /** The trial call succeeded; the provider is back in use. */ readonly type: "breaker-close"; readonly provider: string }
+  | {
+      /** The model called a tool and the adapter ran it. */
+      readonly type: "tool-call";
+      readonly provider: string;
+      readonly model: string;
+      readonly tool: string;
+      /** The arguments as JSON, shortened, with the provider's key and URL credentials masked. */
+      readonly arguments: string;
+      /** `refused`: the tool returned `{ok: false}`; `error`: it threw. */
+      readonly outcome: "ok" | "refused" | "error";
+      /** The refusal or error, null when ok. */
+      readonly detail: string | null;
+      readonly durationMs: number;
+    };

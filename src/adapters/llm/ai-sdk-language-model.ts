@@ -1,7 +1,10 @@
 import {
   APICallError,
+  dynamicTool,
   EmptyResponseBodyError,
   generateText,
+  jsonSchema,
+  stepCountIs,
   InvalidResponseDataError,
   JSONParseError,
   LoadAPIKeyError,
@@ -11,10 +14,11 @@ import {
   type LanguageModelUsage,
   type ModelMessage as AiSdkMessage,
   type OutputInterface,
+  type ToolSet,
 } from "ai";
 import { describeImage, isVisionImage } from "../../domain/image-info.ts";
 import { describeError, LanguageModelError } from "../../domain/errors.ts";
-import type { LanguageModel, ModelAnswer, ModelCall, ModelImage } from "../../ports/language-model.ts";
+import type { JsonSchemaObject, LanguageModel, ModelAnswer, ModelCall, ModelEvent, ModelImage, ModelTool } from "../../ports/language-model.ts";
 
 /** What every AI SDK-backed adapter needs besides the SDK model itself. */
 export interface AiSdkLanguageModelSettings {
@@ -30,7 +34,17 @@ export interface AiSdkLanguageModelSettings {
   readonly timeoutMs: number;
   /** Whether images go to the model as image parts (else as a text description). */
   readonly supportsImages: boolean;
+  /** Whether `ModelCall.tools` are sent (else dropped, and the model answers without them). */
+  readonly supportsTools?: boolean;
+  /**
+   * Whether JSON mode may go with tools. Gemini 2.x answers 400 to function declarations with
+   * `responseMimeType: application/json`; there, a call with tools asks for JSON in the prompt only.
+   */
+  readonly jsonModeWithTools?: boolean;
 }
+
+/** Tool-calling steps a call may take before the model must answer in text, unless the call says. */
+export const DEFAULT_MAX_TOOL_STEPS = 4;
 
 /**
  * The language-model port over any AI SDK provider model. The provider packages own the wire
@@ -44,10 +58,14 @@ export function createAiSdkLanguageModel(settings: AiSdkLanguageModelSettings, s
     provider: settings.provider,
     modelId: settings.model,
     supportsImages: settings.supportsImages,
+    supportsTools: settings.supportsTools ?? false,
     async generate(call: ModelCall): Promise<ModelAnswer> {
       const started = performance.now();
       const timeout = AbortSignal.timeout(settings.timeoutMs);
       const abortSignal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+      const tools = settings.supportsTools && call.tools?.length ? call.tools : undefined;
+      const jsonMode = call.format === "json" && (tools === undefined || settings.jsonModeWithTools !== false);
+      const maxToolSteps = Math.max(1, call.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS);
       const request = {
         model: sdkModel,
         system: call.system,
@@ -56,14 +74,22 @@ export function createAiSdkLanguageModel(settings: AiSdkLanguageModelSettings, s
         temperature: call.temperature,
         maxRetries: 0,
         abortSignal,
-        ...(call.format === "json" ? { output: rawJsonOutput } : {}),
+        ...(jsonMode ? { output: rawJsonOutput } : {}),
+        ...(tools
+          ? {
+              tools: toSdkTools(tools, settings, call.onEvent, abortSignal),
+              // Tool steps, then one more in which the model may only answer.
+              stopWhen: stepCountIs(maxToolSteps + 1),
+              prepareStep: ({ stepNumber }: { stepNumber: number }) => (stepNumber >= maxToolSteps ? { toolChoice: "none" as const } : undefined),
+            }
+          : {}),
       };
       try {
         // Streamed errors arrive as stream parts and are mapped like any other; the SDK's
         // default onError would also print them to the console.
         const { text, usage, finishReason } = call.stream
           ? await streamAnswer(streamText({ ...request, onError: () => {} }), call.onDelta, abortSignal)
-          : await generateText(request);
+          : await generateText(request).then((result) => ({ text: result.text, usage: result.totalUsage, finishReason: result.finishReason }));
         return {
           text,
           usage: { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 },
@@ -79,6 +105,72 @@ export function createAiSdkLanguageModel(settings: AiSdkLanguageModelSettings, s
       }
     },
   };
+}
+
+/**
+ * The call's tools as AI SDK tools whose `execute` the SDK runs in its step loop; each run is
+ * reported as a `tool-call` event, its arguments shortened and masked.
+ */
+function toSdkTools(tools: readonly ModelTool[], settings: AiSdkLanguageModelSettings, onEvent: ModelCall["onEvent"], callSignal: AbortSignal): ToolSet {
+  const redact = (text: string) => (settings.apiKey ? text.replaceAll(settings.apiKey, "[redacted]") : text);
+  const report = (event: ModelEvent) => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // Observing is best effort.
+    }
+  };
+  return Object.fromEntries(
+    tools.map((modelTool) => [
+      modelTool.name,
+      dynamicTool({
+        description: modelTool.description,
+        inputSchema: isJsonSchema(modelTool.parameters) ? jsonSchema(modelTool.parameters) : modelTool.parameters,
+        execute: async (input, { abortSignal }) => {
+          const started = performance.now();
+          const event = { type: "tool-call" as const, provider: settings.provider, model: settings.model, tool: modelTool.name, arguments: redact(previewToolArguments(input)) };
+          try {
+            const result = await modelTool.execute(input, { signal: abortSignal ?? callSignal });
+            const refusal = refusalOf(result);
+            report({ ...event, outcome: refusal === undefined ? "ok" : "refused", detail: refusal === undefined ? null : redact(refusal), durationMs: Math.round(performance.now() - started) });
+            return result;
+          } catch (error) {
+            report({ ...event, outcome: "error", detail: redact(describeError(error)), durationMs: Math.round(performance.now() - started) });
+            throw error;
+          }
+        },
+      }),
+    ]),
+  );
+}
+
+/** A zod schema carries the Standard Schema marker; a plain JSON Schema does not. */
+function isJsonSchema(parameters: ModelTool["parameters"]): parameters is JsonSchemaObject {
+  return !("~standard" in parameters);
+}
+
+/** `{ok: false, error}` is a tool's refusal by the port's convention. */
+function refusalOf(result: unknown): string | undefined {
+  if (typeof result !== "object" || result === null || (result as { ok?: unknown }).ok !== false) return undefined;
+  const error = (result as { error?: unknown }).error;
+  return typeof error === "string" ? error : "refused";
+}
+
+/**
+ * A tool call's arguments for the record: JSON, at most 300 characters, with URL credentials and
+ * the values of key-, token-, secret- or password-like query parameters masked.
+ */
+export function previewToolArguments(input: unknown): string {
+  let json: string;
+  try {
+    json = JSON.stringify(input) ?? "null";
+  } catch {
+    json = String(input);
+  }
+  const masked = json
+    .replace(/(\/\/)[^/\s"@?#]*@/g, "$1***@")
+    .replace(/([?&][^=&\s"]*(?:key|token|secret|password|passwd|auth|signature|sig|credential)[^=&\s"]*=)[^&\s"#]*/gi, "$1***");
+  return masked.length > 300 ? `${masked.slice(0, 299)}…` : masked;
 }
 
 /** The call's conversation in the SDK's shape, images on the first user message. */
@@ -130,6 +222,10 @@ async function streamAnswer(
   let finishReason = "unknown";
   for await (const part of result.fullStream) {
     switch (part.type) {
+      case "start-step":
+        // With tools, the answer is the last step's text (as generateText's `text`).
+        text = "";
+        break;
       case "text-delta":
         text += part.text;
         try {

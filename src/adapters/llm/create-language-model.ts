@@ -26,7 +26,7 @@ export function createLanguageModel(llm: Config["llm"], options: { fetch?: typeo
 function createAdapter(provider: LlmProviderConfig, timeoutMs: number, fetch: typeof globalThis.fetch | undefined): LanguageModel {
   // The chain times each attempt; the adapter's own timer is a backstop a little behind it.
   const backstopMs = timeoutMs + 1_000;
-  const shared = { timeoutMs: backstopMs, supportsImages: provider.supportsImages, ...(fetch ? { fetch } : {}) };
+  const shared = { timeoutMs: backstopMs, supportsImages: provider.supportsImages, supportsTools: provider.supportsTools, ...(fetch ? { fetch } : {}) };
   switch (provider.protocol) {
     case "openai-compatible":
       return createOpenAICompatibleLanguageModel({

@@ -18,6 +18,8 @@ export interface GeminiLanguageModelSettings {
   readonly timeoutMs: number;
   /** Gemini models take image input; true by default. */
   readonly supportsImages?: boolean;
+  /** Send `ModelCall.tools` as function declarations; true by default. */
+  readonly supportsTools?: boolean;
   /** For tests and proxies; the global fetch by default. */
   readonly fetch?: typeof fetch;
 }
@@ -25,7 +27,8 @@ export interface GeminiLanguageModelSettings {
 /**
  * The language-model port over Google's Gemini API (`generateContent`,
  * `streamGenerateContent?alt=sse`), on the AI SDK's Google provider. JSON mode is
- * `generationConfig.responseMimeType: application/json`; images go as `inlineData` parts.
+ * `generationConfig.responseMimeType: application/json`; images go as `inlineData` parts; tools
+ * as `functionDeclarations`, without JSON mode (Gemini 2.x refuses the two together with 400).
  */
 export function createGeminiLanguageModel(settings: GeminiLanguageModelSettings): LanguageModel {
   const baseUrl = (settings.baseUrl ?? defaultGeminiBaseUrl).replace(/\/+$/, "");
@@ -43,6 +46,8 @@ export function createGeminiLanguageModel(settings: GeminiLanguageModelSettings)
       apiKey: settings.apiKey,
       timeoutMs: settings.timeoutMs,
       supportsImages: settings.supportsImages ?? true,
+      supportsTools: settings.supportsTools ?? true,
+      jsonModeWithTools: false,
     },
     chatModel,
   );

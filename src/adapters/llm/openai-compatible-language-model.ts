@@ -15,6 +15,11 @@ export interface OpenAICompatibleLanguageModelSettings {
   readonly timeoutMs: number;
   /** The model takes image input (`image_url` parts); false by default, since most local coders do not. */
   readonly supportsImages?: boolean;
+  /**
+   * Send `ModelCall.tools` as `tools` (function calling); false by default, since vLLM needs
+   * `--enable-auto-tool-choice` and a tool parser for it and answers 400 without them.
+   */
+  readonly supportsTools?: boolean;
   /** For tests and proxies; the global fetch by default. */
   readonly fetch?: typeof fetch;
 }
@@ -33,5 +38,5 @@ export function createOpenAICompatibleLanguageModel(settings: OpenAICompatibleLa
     includeUsage: true,
     ...(settings.fetch ? { fetch: settings.fetch } : {}),
   }).chatModel(settings.model);
-  return createAiSdkLanguageModel({ ...settings, supportsImages: settings.supportsImages ?? false }, chatModel);
+  return createAiSdkLanguageModel({ ...settings, supportsImages: settings.supportsImages ?? false, supportsTools: settings.supportsTools ?? false }, chatModel);
 }

@@ -48,6 +48,7 @@ export interface ProviderStatus {
   readonly provider: string;
   readonly model: string;
   readonly supportsImages: boolean;
+  readonly supportsTools: boolean;
   readonly breaker: BreakerState;
   /** While open: time left before the next trial call. */
   readonly cooldownRemainingMs: number | null;
@@ -104,10 +105,14 @@ export function createResilientLanguageModel(settings: ResilientLanguageModelSet
     provider: name,
     modelId: entries[0]!.model.modelId,
     supportsImages: entries[0]!.model.supportsImages,
+    // Offered when any provider takes them: each adapter sends or drops the call's tools itself,
+    // so a fallback gets the same tools as the primary.
+    supportsTools: entries.some((entry) => entry.model.supportsTools),
 
     generate(call: ModelCall): Promise<ModelAnswer> {
       const sink = safeSink(call.onEvent);
-      const effective: ModelCall = { ...call, stream: call.stream ?? settings.stream ?? false, onEvent: undefined };
+      // Adapters report only what happens inside their one attempt (tool calls); the rest is ours.
+      const effective: ModelCall = { ...call, stream: call.stream ?? settings.stream ?? false, onEvent: sink };
       return currentSink.run(sink, async () => {
         const errors: LanguageModelError[] = [];
         let attempts = 0;
@@ -136,6 +141,7 @@ export function createResilientLanguageModel(settings: ResilientLanguageModelSet
           provider: entry.model.provider,
           model: entry.model.modelId,
           supportsImages: entry.model.supportsImages,
+          supportsTools: entry.model.supportsTools,
           // Cockatiel only moves to half-open when a call arrives; past the cool-down it is as good as half-open.
           breaker: state === "open" && remaining === 0 ? "half-open" : state,
           cooldownRemainingMs: state === "open" ? remaining : null,
