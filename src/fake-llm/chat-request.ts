@@ -14,6 +14,8 @@ export interface ChatRequest {
   readonly responseFormat: ResponseFormat;
   /** An offered function whose parameters have a `files` property: the answer calls it. */
   readonly filesToolName: string | undefined;
+  /** Names of the functions the model may call now (none when the request turns tools off). */
+  readonly offeredTools: readonly string[];
 }
 
 export type ResponseFormat =
@@ -21,10 +23,15 @@ export type ResponseFormat =
   | { readonly type: "json-object" }
   | { readonly type: "json-schema"; readonly schema: unknown };
 
-/** What the model "says": text, or one call to the files tool. */
+/** What the model "says": text, or calls to tools (the files tool, or scripted `tool_calls`). */
 export type AnswerContent =
   | { readonly type: "text"; readonly text: string }
-  | { readonly type: "tool-call"; readonly toolName: string; readonly arguments: Readonly<Record<string, unknown>> };
+  | { readonly type: "tool-calls"; readonly calls: readonly ToolCallContent[] };
+
+export interface ToolCallContent {
+  readonly toolName: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
 
 export interface TokenUsage {
   readonly promptTokens: number;
@@ -40,7 +47,7 @@ export function estimateTokens(text: string): number {
 export function answerUsage(request: ChatRequest, content: AnswerContent): TokenUsage {
   const promptTokens = estimateTokens(request.conversationText);
   const completionTokens = estimateTokens(
-    content.type === "text" ? content.text : JSON.stringify(content.arguments),
+    content.type === "text" ? content.text : content.calls.map((call) => JSON.stringify(call.arguments)).join(""),
   );
   return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
 }

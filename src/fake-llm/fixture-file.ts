@@ -6,13 +6,17 @@ import { ValidationError } from "../domain/errors.ts";
 /**
  * One scripted answer. `files` is the usual case; the other fields script failures and timing.
  * `text` (an extension beyond PROTOCOL §6) answers with that literal text instead of rendered
- * files, so tests can feed the product an unparseable answer.
+ * files, so tests can feed the product an unparseable answer; `tool_calls` (another) answers
+ * with calls to tools the request offers, and the request that brings their results back gets
+ * the fixture's next response.
  */
 export interface FixtureResponse {
   /** Complete content of each file, rendered in the format the request asks for. */
   readonly files?: Readonly<Record<string, string>>;
   /** Literal answer text, served as is (no rendering). */
   readonly text?: string;
+  /** Calls to tools the request offers, in the protocol's own shape (OpenAI `tool_calls`, Gemini `functionCall`). */
+  readonly tool_calls?: readonly ScriptedToolCall[];
   /** HTTP status; anything but 200 answers with that error in the provider's error shape. */
   readonly status?: number;
   /** Message of the error body when `status` is an error. */
@@ -23,6 +27,13 @@ export interface FixtureResponse {
   readonly delay_ms?: number;
   /** Never answer; the request stays open until the client gives up. */
   readonly hang?: boolean;
+}
+
+export interface ScriptedToolCall {
+  /** A tool the request offers, e.g. `fetch_url`. */
+  readonly name: string;
+  /** The call's arguments object. */
+  readonly arguments: Readonly<Record<string, unknown>>;
 }
 
 export interface Fixture {
@@ -47,6 +58,10 @@ const responseSchema = z
   .object({
     files: z.record(z.string(), z.string()).optional(),
     text: z.string().optional(),
+    tool_calls: z
+      .array(z.object({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()) }).strict())
+      .min(1)
+      .optional(),
     status: z.number().int().min(100).max(599).optional(),
     message: z.string().optional(),
     retry_after: z.number().min(0).optional(),
@@ -56,11 +71,12 @@ const responseSchema = z
   .strict()
   .superRefine((response, context) => {
     const failing = response.hang === true || (response.status !== undefined && response.status !== 200);
-    if (!failing && response.files === undefined && response.text === undefined) {
-      context.addIssue({ code: "custom", message: "needs files, text, an error status or hang" });
+    const answers = [response.files, response.text, response.tool_calls].filter((answer) => answer !== undefined).length;
+    if (!failing && answers === 0) {
+      context.addIssue({ code: "custom", message: "needs files, text, tool_calls, an error status or hang" });
     }
-    if (response.files !== undefined && response.text !== undefined) {
-      context.addIssue({ code: "custom", message: "files and text exclude each other" });
+    if (answers > 1) {
+      context.addIssue({ code: "custom", message: "files, text and tool_calls exclude each other" });
     }
   });
 

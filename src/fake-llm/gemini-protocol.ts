@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AnswerContent, ChatRequest, ResponseFormat, TokenUsage } from "./chat-request.ts";
-import { invalidBody, splitForStreaming } from "./http-helpers.ts";
+import { BadRequest, invalidBody, splitForStreaming } from "./http-helpers.ts";
 import { hasFilesProperty } from "./openai-protocol.ts";
 
 /**
@@ -49,6 +49,11 @@ export function parseGeminiRequest(body: unknown, model: string, stream: boolean
   const texts = parsed.contents.map((content) => partsText(content.parts));
   const lastUserIndex = parsed.contents.findLastIndex((content) => (content.role ?? "user") === "user");
   const toolsOff = parsed.toolConfig?.functionCallingConfig?.mode === "NONE";
+  const declarations = (parsed.tools ?? []).flatMap((tool) => tool.functionDeclarations ?? []);
+  if (declarations.length > 0 && parsed.generationConfig?.responseMimeType === "application/json") {
+    // As Gemini 2.x does: JSON mode and function calling do not go together.
+    throw new BadRequest(400, "Function calling with a response mime type: 'application/json' is unsupported");
+  }
   return {
     model,
     systemText,
@@ -58,9 +63,8 @@ export function parseGeminiRequest(body: unknown, model: string, stream: boolean
     responseFormat: responseFormat(parsed.generationConfig),
     filesToolName: toolsOff
       ? undefined
-      : (parsed.tools ?? [])
-          .flatMap((tool) => tool.functionDeclarations ?? [])
-          .find((declaration) => hasFilesProperty(declaration.parameters ?? declaration.parametersJsonSchema))?.name,
+      : declarations.find((declaration) => hasFilesProperty(declaration.parameters ?? declaration.parametersJsonSchema))?.name,
+    offeredTools: toolsOff ? [] : declarations.map((declaration) => declaration.name),
   };
 }
 
@@ -82,8 +86,8 @@ function responseFormat(config: z.infer<typeof generateBodySchema>["generationCo
   return { type: "text" };
 }
 
-function modelPart(content: AnswerContent): unknown {
-  return content.type === "text" ? { text: content.text } : { functionCall: { name: content.toolName, args: content.arguments } };
+function modelParts(content: AnswerContent): unknown[] {
+  return content.type === "text" ? [{ text: content.text }] : content.calls.map((call) => ({ functionCall: { name: call.toolName, args: call.arguments } }));
 }
 
 function usageMetadata(usage: TokenUsage) {
@@ -93,7 +97,7 @@ function usageMetadata(usage: TokenUsage) {
 /** The `GenerateContentResponse` body of a plain (non-streamed) answer. */
 export function geminiResponse(request: ChatRequest, content: AnswerContent, usage: TokenUsage, id: string): unknown {
   return {
-    candidates: [{ content: { role: "model", parts: [modelPart(content)] }, finishReason: "STOP", index: 0 }],
+    candidates: [{ content: { role: "model", parts: modelParts(content) }, finishReason: "STOP", index: 0 }],
     usageMetadata: usageMetadata(usage),
     modelVersion: request.model,
     responseId: id,
@@ -101,16 +105,16 @@ export function geminiResponse(request: ChatRequest, content: AnswerContent, usa
 }
 
 /**
- * The chunks of a streamed answer. Text arrives in pieces; a function call comes whole, in one
- * chunk, as Gemini sends it. The last chunk carries the finish reason and usage.
+ * The chunks of a streamed answer. Text arrives in pieces; function calls come whole, together in
+ * one chunk, as Gemini sends them. The last chunk carries the finish reason and usage.
  */
 export function geminiStreamChunks(request: ChatRequest, content: AnswerContent, usage: TokenUsage, id: string): unknown[] {
-  const parts = content.type === "text" ? splitForStreaming(content.text).map((text) => ({ text })) : [modelPart(content)];
-  if (parts.length === 0) parts.push({ text: "" });
-  return parts.map((part, index) => {
-    const last = index === parts.length - 1;
+  const chunks = content.type === "text" ? splitForStreaming(content.text).map((text) => [{ text }]) : [modelParts(content)];
+  if (chunks.length === 0) chunks.push([{ text: "" }]);
+  return chunks.map((parts, index) => {
+    const last = index === chunks.length - 1;
     return {
-      candidates: [{ content: { role: "model", parts: [part] }, index: 0, ...(last ? { finishReason: "STOP" } : {}) }],
+      candidates: [{ content: { role: "model", parts }, index: 0, ...(last ? { finishReason: "STOP" } : {}) }],
       ...(last ? { usageMetadata: usageMetadata(usage) } : {}),
       modelVersion: request.model,
       responseId: id,

@@ -65,6 +65,8 @@ export function parseOpenAIChatRequest(body: unknown): OpenAIChatRequest {
     includeUsage: parsed.stream_options?.include_usage === true,
     responseFormat: responseFormat(parsed.response_format),
     filesToolName: parsed.tool_choice === "none" ? undefined : filesToolName(parsed.tools ?? []),
+    offeredTools:
+      parsed.tool_choice === "none" ? [] : (parsed.tools ?? []).filter((tool) => (tool.type ?? "function") === "function").map((tool) => tool.function.name),
   };
 }
 
@@ -111,13 +113,11 @@ export function openAIChatCompletion(
       : {
           role: "assistant",
           content: null,
-          tool_calls: [
-            {
-              id: `call_${identity.id}`,
-              type: "function",
-              function: { name: content.toolName, arguments: JSON.stringify(content.arguments) },
-            },
-          ],
+          tool_calls: content.calls.map((call, index) => ({
+            id: callId(identity, index),
+            type: "function",
+            function: { name: call.toolName, arguments: JSON.stringify(call.arguments) },
+          })),
         };
   return {
     id: identity.id,
@@ -157,17 +157,24 @@ export function openAIStreamEvents(
     events.push(chunk({ delta: { role: "assistant", content: "" } }));
     for (const piece of splitForStreaming(content.text)) events.push(chunk({ delta: { content: piece } }));
   } else {
-    // As OpenAI does: the first delta names the call, later ones carry argument fragments.
-    const call = { index: 0, id: `call_${identity.id}`, type: "function", function: { name: content.toolName, arguments: "" } };
-    events.push(chunk({ delta: { role: "assistant", content: null, tool_calls: [call] } }));
-    for (const piece of splitForStreaming(JSON.stringify(content.arguments))) {
-      events.push(chunk({ delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] } }));
+    // As OpenAI does: per call, the first delta names it, later ones carry argument fragments.
+    for (const [index, call] of content.calls.entries()) {
+      const opening = { index, id: callId(identity, index), type: "function", function: { name: call.toolName, arguments: "" } };
+      events.push(chunk({ delta: index === 0 ? { role: "assistant", content: null, tool_calls: [opening] } : { tool_calls: [opening] } }));
+      for (const piece of splitForStreaming(JSON.stringify(call.arguments))) {
+        events.push(chunk({ delta: { tool_calls: [{ index, function: { arguments: piece } }] } }));
+      }
     }
   }
   events.push(chunk({ finish: finishReason(content) }));
   if (request.includeUsage) events.push(chunk({ usage }));
   events.push("[DONE]");
   return events;
+}
+
+/** `call_<answer id>` for the first call of an answer (as before multi-call answers), `_<n>` after it. */
+function callId(identity: AnswerIdentity, index: number): string {
+  return index === 0 ? `call_${identity.id}` : `call_${identity.id}_${index}`;
 }
 
 function finishReason(content: AnswerContent): string {

@@ -1,5 +1,6 @@
 import { declaredOutputFormat, OUTPUT_FORMATS, type OutputFormat } from "../domain/output-format.ts";
 import { answerUsage, type AnswerContent, type ChatRequest, type TokenUsage } from "./chat-request.ts";
+import type { FixtureResponse } from "./fixture-file.ts";
 import type { FixtureScript, ScriptedResponse } from "./fixture-script.ts";
 import { renderFiles } from "./render-files.ts";
 import { synthesizeAnswerText } from "./synthesize-answer.ts";
@@ -72,19 +73,32 @@ export function planAnswer(request: ChatRequest, script: FixtureScript): AnswerP
       ...common,
     };
   }
-  const content = scriptedContent(request, delivery, response.files ?? {}, response.text);
+  if (response.tool_calls !== undefined) {
+    // A real model cannot call what it was not offered; a fixture that scripts it is out of step with the product.
+    const missing = [...new Set(response.tool_calls.map((call) => call.name))].filter((name) => !request.offeredTools.includes(name));
+    if (missing.length > 0) {
+      const offered = request.offeredTools.length === 0 ? "none (or tools turned off)" : request.offeredTools.join(", ");
+      return {
+        kind: "error",
+        status: 400,
+        code: "tool_not_offered",
+        message: `fake-llm: ${picked.fixtureSource} scripts a call to ${missing.join(", ")}, but the request offers ${offered}`,
+        ...common,
+      };
+    }
+  }
+  const content = scriptedContent(request, delivery, response);
   return { kind: "content", content, usage: answerUsage(request, content), ...common };
 }
 
-function scriptedContent(
-  request: ChatRequest,
-  delivery: FileDelivery,
-  files: Readonly<Record<string, string>>,
-  literalText: string | undefined,
-): AnswerContent {
-  if (literalText !== undefined) return { type: "text", text: literalText };
+function scriptedContent(request: ChatRequest, delivery: FileDelivery, response: FixtureResponse): AnswerContent {
+  if (response.tool_calls !== undefined) {
+    return { type: "tool-calls", calls: response.tool_calls.map((call) => ({ toolName: call.name, arguments: call.arguments })) };
+  }
+  if (response.text !== undefined) return { type: "text", text: response.text };
+  const files = response.files ?? {};
   if (delivery === "tool-call") {
-    return { type: "tool-call", toolName: request.filesToolName!, arguments: { files } };
+    return { type: "tool-calls", calls: [{ toolName: request.filesToolName!, arguments: { files } }] };
   }
   return { type: "text", text: renderFiles(files, delivery) };
 }

@@ -49,6 +49,8 @@ export interface RecordedRequest {
   readonly status: number | undefined;
   /** Token usage reported in the answer. */
   readonly usage: TokenUsage | undefined;
+  /** Tools the answer called (the files tool or a fixture's `tool_calls`); empty for a text answer. */
+  readonly toolCalls: readonly string[];
   /** The parsed JSON body, for assertions about what the product sent. */
   readonly body: unknown;
 }
@@ -111,6 +113,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
         responseIndex: undefined,
         status: 200,
         usage: undefined,
+        toolCalls: [],
         body,
         ...fields,
       });
@@ -198,6 +201,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
       responseIndex: plan.scripted?.responseIndex,
       status: plan.kind === "hang" ? undefined : plan.kind === "error" ? plan.status : 200,
       usage: plan.kind === "content" ? plan.usage : undefined,
+      toolCalls: plan.kind === "content" && plan.content.type === "tool-calls" ? plan.content.calls.map((call) => call.toolName) : [],
     });
     if (!(await waitUnlessClosed(response, plan.delayMs))) return;
     switch (plan.kind) {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { APICallError, embedMany, generateText, jsonSchema, Output, streamText, tool } from "ai";
+import { APICallError, embedMany, generateText, jsonSchema, Output, stepCountIs, streamText, tool } from "ai";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { outputFormatLine, type OutputFormat } from "../../src/domain/output-format.ts";
@@ -297,6 +297,117 @@ describe("fake-llm output formats", () => {
     const server = await start(fixtures);
     const result = await generateText({ model: gemini(server)("gemini-2.0-flash"), tools: { write_files: writeFiles }, prompt: "go", maxRetries: 0 });
     expect(result.toolCalls[0]).toMatchObject({ toolName: "write_files", input: { files: content } });
+  });
+});
+
+describe("fake-llm scripted tool calls", () => {
+  const lookUp = tool({
+    description: "Look a word up",
+    inputSchema: z.object({ word: z.string() }),
+    execute: async ({ word }) => ({ meaning: `${word} means tested` }),
+  });
+  const script: FixtureFile = {
+    fixtures: [
+      {
+        match: ["define"],
+        responses: [
+          {
+            tool_calls: [
+              { name: "look_up", arguments: { word: "alpha" } },
+              { name: "look_up", arguments: { word: "beta" } },
+            ],
+          },
+          files("defined"),
+        ],
+      },
+    ],
+  };
+
+  it("answers with the calls, runs the SDK loop, and serves the next response to the request carrying the results", async () => {
+    for (const stream of [false, true]) {
+      const server = await start([script]);
+      const request = { system: system("files-json"), prompt: "define two words", tools: { look_up: lookUp }, stopWhen: stepCountIs(3), maxRetries: 0 };
+      const result = stream
+        ? await (async () => {
+            const streamed = streamText({ model: openai(server)("coder"), ...request });
+            return { text: await streamed.text, steps: await streamed.steps };
+          })()
+        : await generateText({ model: openai(server)("coder"), ...request });
+      expect(result.steps).toHaveLength(2);
+      expect(result.steps[0]!.toolCalls.map((call) => call.input)).toEqual([{ word: "alpha" }, { word: "beta" }]);
+      expect(JSON.parse(result.text).files["index.html"]).toContain("defined");
+      expect(server.requests.map((r) => [r.responseIndex, r.toolCalls])).toEqual([
+        [0, ["look_up", "look_up"]],
+        [1, []],
+      ]);
+      // The follow-up carries both results back, as tool messages.
+      const messages = (server.requests[1]!.body as { messages: { role: string; content: unknown }[] }).messages;
+      expect(messages.filter((m) => m.role === "tool").map((m) => m.content)).toEqual([
+        JSON.stringify({ meaning: "alpha means tested" }),
+        JSON.stringify({ meaning: "beta means tested" }),
+      ]);
+      await server.close();
+      fake = undefined;
+    }
+  });
+
+  it("on Gemini: functionCall parts, plain and streamed, and functionResponse parts back", async () => {
+    for (const stream of [false, true]) {
+      const server = await start([script]);
+      const request = { system: system("files-json"), prompt: "define two words", tools: { look_up: lookUp }, stopWhen: stepCountIs(3), maxRetries: 0 };
+      const model = gemini(server)("gemini-2.5-flash");
+      const text = stream ? await streamText({ model, ...request }).text : (await generateText({ model, ...request })).text;
+      expect(JSON.parse(text).files["index.html"]).toContain("defined");
+      expect(server.requests.map((r) => [r.route, r.toolCalls.length])).toEqual([
+        [stream ? "gemini-stream-generate-content" : "gemini-generate-content", 2],
+        [stream ? "gemini-stream-generate-content" : "gemini-generate-content", 0],
+      ]);
+      expect(JSON.stringify(server.requests[1]!.body)).toContain("beta means tested");
+      await server.close();
+      fake = undefined;
+    }
+  });
+
+  it("answers 400 when the fixture calls a tool the request does not offer, or tools are turned off", async () => {
+    const server = await start([script]);
+    const refused = await generateText({ model: openai(server)("coder"), system: system("files-json"), prompt: "define", maxRetries: 0 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(APICallError.isInstance(refused) && refused.statusCode).toBe(400);
+    expect((refused as Error).message).toMatch(/scripts a call to look_up, but the request offers none/);
+    // The refused request used up its response, as any answered request does; start afresh.
+    await server.close();
+    const again = await start([script]);
+    const off = await generateText({ model: openai(again)("coder"), system: system("files-json"), prompt: "define", tools: { look_up: lookUp }, toolChoice: "none", maxRetries: 0 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(APICallError.isInstance(off) && off.statusCode).toBe(400);
+  });
+
+  it("refuses JSON mode with function declarations on Gemini, as Gemini 2.x does", async () => {
+    const server = await start([script]);
+    const error = await generateText({
+      model: gemini(server)("gemini-2.5-flash"),
+      prompt: "define",
+      tools: { look_up: lookUp },
+      output: Output.object({ schema: z.object({ files: z.record(z.string(), z.string()) }) }),
+      maxRetries: 0,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(APICallError.isInstance(error) && error.statusCode).toBe(400);
+    expect((error as Error).message).toMatch(/response mime type/);
+  });
+
+  it("validates tool_calls: a name, an arguments object, and nothing else in the same response", async () => {
+    const bad = (response: unknown) => startFakeLlm({ fixtures: [{ fixtures: [{ match: [], responses: [response] }] } as FixtureFile] });
+    await expect(bad({ tool_calls: [] })).rejects.toThrow(/tool_calls/);
+    await expect(bad({ tool_calls: [{ name: "x" }] })).rejects.toThrow(/tool_calls\.0\.arguments/);
+    await expect(bad({ tool_calls: [{ name: "x", arguments: {}, args: {} }] })).rejects.toThrow(/tool_calls\.0/);
+    await expect(bad({ tool_calls: [{ name: "x", arguments: {} }], text: "t" })).rejects.toThrow(/exclude each other/);
   });
 });
 
