@@ -5,7 +5,8 @@ import { LanguageModelError } from "../../src/domain/errors.ts";
 import { outputFormatLine } from "../../src/domain/output-format.ts";
 import type { FixtureFile } from "../../src/fake-llm/fixture-file.ts";
 import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts";
-import type { LanguageModel, ModelCall } from "../../src/ports/language-model.ts";
+import type { LanguageModel, ModelCall, ModelEvent, ModelTool } from "../../src/ports/language-model.ts";
+import { z } from "zod";
 import { tinyPng } from "../support/tiny-png.ts";
 
 /**
@@ -15,7 +16,7 @@ import { tinyPng } from "../support/tiny-png.ts";
  */
 interface LanguageModelAdapter {
   readonly name: string;
-  create(fake: { url: string }, options: { timeoutMs?: number; apiKey?: string; supportsImages?: boolean }): LanguageModel;
+  create(fake: { url: string }, options: { timeoutMs?: number; apiKey?: string; supportsImages?: boolean; supportsTools?: boolean }): LanguageModel;
 }
 
 const openAICompatibleAdapter: LanguageModelAdapter = {
@@ -28,6 +29,7 @@ const openAICompatibleAdapter: LanguageModelAdapter = {
       apiKey: options.apiKey ?? "contract-key",
       timeoutMs: options.timeoutMs ?? 10_000,
       ...(options.supportsImages === undefined ? {} : { supportsImages: options.supportsImages }),
+      ...(options.supportsTools === undefined ? {} : { supportsTools: options.supportsTools }),
     }),
 };
 
@@ -40,6 +42,7 @@ const geminiAdapter: LanguageModelAdapter = {
       apiKey: options.apiKey ?? "contract-key",
       timeoutMs: options.timeoutMs ?? 10_000,
       ...(options.supportsImages === undefined ? {} : { supportsImages: options.supportsImages }),
+      ...(options.supportsTools === undefined ? {} : { supportsTools: options.supportsTools }),
     }),
 };
 
@@ -61,8 +64,54 @@ const script: FixtureFile = {
     { match: ["case:slow"], responses: [{ delay_ms: 5_000, files: { "index.html": page } }] },
     { match: ["case:flaky"], responses: [{ status: 503 }, { files: { "index.html": page } }] },
     { match: ["earlier assistant turn"], responses: [{ files: { "index.html": page } }] },
+    ...[false, true].map((stream) => ({
+      match: [`case:tools-${stream ? "streamed" : "plain"}`],
+      responses: [
+        { tool_calls: [{ name: "look_up", arguments: { word: "alpha", source: "https://reader:pw@dictionary.test/define?api_key=contract-key&q=alpha" } }] },
+        { tool_calls: [{ name: "count", arguments: { text: "one two three" } }] },
+        { files: { "index.html": page } },
+      ],
+    })),
+    {
+      match: ["case:tool-failures"],
+      responses: [
+        { tool_calls: [{ name: "look_up", arguments: { word: "forbidden" } }, { name: "count", arguments: { text: "boom" } }] },
+        { files: { "index.html": page } },
+      ],
+    },
+    { match: ["case:tool-forever"], responses: [{ tool_calls: [{ name: "count", arguments: { text: "again" } }] }] },
   ],
 };
+
+/** Two tools, one declared with zod and one with a JSON Schema; what they were called with is kept. */
+function tools(): { tools: ModelTool[]; calls: unknown[] } {
+  const calls: unknown[] = [];
+  return {
+    calls,
+    tools: [
+      {
+        name: "look_up",
+        description: "Look a word up in the dictionary",
+        parameters: z.object({ word: z.string(), source: z.string().optional() }),
+        async execute(args: { word: string }) {
+          calls.push(args);
+          if (args.word === "forbidden") return { ok: false, error: "that word is not allowed" };
+          return { ok: true, meaning: `${args.word}: the first letter (looked up)` };
+        },
+      },
+      {
+        name: "count",
+        description: "Count the words of a text",
+        parameters: { type: "object", properties: { text: { type: "string" } }, required: ["text"], additionalProperties: false },
+        async execute(args: { text: string }) {
+          calls.push(args);
+          if (args.text === "boom") throw new Error("the counter broke");
+          return { words: args.text.split(" ").length };
+        },
+      },
+    ],
+  };
+}
 
 function buildCall(marker: string, overrides: Partial<ModelCall> = {}): ModelCall {
   return {
@@ -173,6 +222,81 @@ describe.each(languageModelAdapters)("LanguageModel contract: $name", (adapter) 
     const base64 = png.toString("base64");
     expect(bodies.map((body) => body.includes(base64))).toEqual([true, false, true, false]);
     expect(bodies.map((body) => body.includes(`logo.png (image/png, ${png.length} bytes, 3×2 px)`))).toEqual([false, true, false, true]);
+  });
+
+  it("runs the tools the model calls, sends their results back, and returns the final answer with usage summed", async () => {
+    const toolModel = adapter.create(fake, { supportsTools: true, apiKey: "contract-key" });
+    expect(toolModel.supportsTools).toBe(true);
+    for (const stream of [false, true]) {
+      const { tools: offered, calls } = tools();
+      const events: ModelEvent[] = [];
+      const deltas: string[] = [];
+      const before = fake.requests.length;
+      const answer = await toolModel.generate(
+        buildCall(`case:tools-${stream ? "streamed" : "plain"}`, { tools: offered, stream, onEvent: (e) => events.push(e), onDelta: (d) => deltas.push(d) }),
+      );
+      const requests = fake.requests.slice(before);
+      expect(requests.map((r) => r.toolCalls)).toEqual([["look_up"], ["count"], []]);
+      expect(calls).toEqual([{ word: "alpha", source: "https://reader:pw@dictionary.test/define?api_key=contract-key&q=alpha" }, { text: "one two three" }]);
+      // Each result reached the model in the request after the call.
+      expect(JSON.stringify(requests[1]!.body)).toContain("alpha: the first letter (looked up)");
+      expect(JSON.stringify(requests[2]!.body)).toMatch(/\\?"words\\?":3/);
+      expect(JSON.parse(answer.text)).toEqual({ files: { "index.html": page } });
+      expect(answer.finishReason).toBe("stop");
+      expect(answer.usage).toEqual({
+        inputTokens: requests.reduce((sum, r) => sum + r.usage!.promptTokens, 0),
+        outputTokens: requests.reduce((sum, r) => sum + r.usage!.completionTokens, 0),
+      });
+      if (stream) expect(deltas.join("")).toContain(answer.text);
+      const toolEvents = events.filter((e) => e.type === "tool-call");
+      expect(toolEvents.map((e) => [e.tool, e.outcome, e.detail])).toEqual([
+        ["look_up", "ok", null],
+        ["count", "ok", null],
+      ]);
+      expect(toolEvents[0]).toMatchObject({ provider: toolModel.provider, model: toolModel.modelId });
+      expect(toolEvents[0]!.durationMs).toBeGreaterThanOrEqual(0);
+      // Credentials, key-like query values and the provider key never reach the record.
+      expect(toolEvents[0]!.arguments).toBe('{"word":"alpha","source":"https://***@dictionary.test/define?api_key=***&q=alpha"}');
+      expect(JSON.stringify(events)).not.toContain("contract-key");
+    }
+    // JSON mode goes with tools where the provider allows it (Gemini 2.x refuses the pair).
+    expect(fake.requests[0]!.responseFormat).toBe(adapter.name === "gemini" ? "text" : "json-object");
+  });
+
+  it("hands a tool's refusal and a tool's error back to the model as results, and reports both", async () => {
+    const { tools: offered } = tools();
+    const events: ModelEvent[] = [];
+    const answer = await adapter.create(fake, { supportsTools: true }).generate(buildCall("case:tool-failures", { tools: offered, onEvent: (e) => events.push(e) }));
+    expect(JSON.parse(answer.text).files["index.html"]).toBe(page);
+    const followUp = JSON.stringify(fake.requests[1]!.body);
+    expect(followUp).toContain("that word is not allowed");
+    expect(followUp).toContain("the counter broke");
+    expect(events.filter((e) => e.type === "tool-call").map((e) => [e.tool, e.outcome, e.detail])).toEqual([
+      ["look_up", "refused", "that word is not allowed"],
+      ["count", "error", "the counter broke"],
+    ]);
+  });
+
+  it("makes the model answer in text after maxToolSteps, with tools turned off for that step", async () => {
+    const { tools: offered, calls } = tools();
+    const error = await failure(adapter.create(fake, { supportsTools: true }).generate(buildCall("case:tool-forever", { tools: offered, maxToolSteps: 2 })));
+    // Two tool steps ran; the third request turned tools off, and the fixture's tool call was refused for it.
+    expect(calls).toHaveLength(2);
+    expect(fake.requests).toHaveLength(3);
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toMatch(/tools turned off/);
+  });
+
+  it("sends no tools to a model without tool support", async () => {
+    const { tools: offered, calls } = tools();
+    const plain = adapter.create(fake, { supportsTools: false });
+    expect(plain.supportsTools).toBe(false);
+    const answer = await plain.generate(buildCall("case:build", { tools: offered }));
+    expect(JSON.parse(answer.text).files["index.html"]).toBe(page);
+    expect(calls).toEqual([]);
+    const body = fake.requests[0]!.body as Record<string, unknown>;
+    expect(body.tools).toBeUndefined();
+    expect(fake.requests[0]!.responseFormat).toBe("json-object");
   });
 
   it("turns a 500 into a retryable error with the status code", async () => {

@@ -203,4 +203,45 @@ describe("resilient language model", () => {
     expect(deltas.join("")).toBe(streamed.text);
     expect(streamed.text).toBe(plain.text);
   });
+
+  it("passes the call's tools to each provider: a fallback gets the same tools and its tool calls are reported", async () => {
+    const primaryFake = await fake({ status: 500 });
+    const geminiFake = await fake({ tool_calls: [{ name: "look_up", arguments: { word: "chain" } }] }, { files: { "index.html": page } });
+    const model = createResilientLanguageModel({
+      providers: [
+        {
+          model: createOpenAICompatibleLanguageModel({ provider: "vllm", baseUrl: `${primaryFake.url}/v1`, model: "coder", timeoutMs: 5_000, supportsTools: true }),
+          policy: { ...fast, retries: 0 },
+        },
+        { model: createGeminiLanguageModel({ baseUrl: `${geminiFake.url}/v1beta`, model: "gemini-2.5-flash", apiKey: "k2", timeoutMs: 5_000 }), policy: fast },
+      ],
+    });
+    expect(model.supportsTools).toBe(true);
+    expect(model.status().map((p) => p.supportsTools)).toEqual([true, true]);
+    const looked: unknown[] = [];
+    const seen = recorder();
+    const answer = await model.generate(
+      call({
+        onEvent: seen.onEvent,
+        tools: [
+          {
+            name: "look_up",
+            description: "Look a word up",
+            parameters: { type: "object", properties: { word: { type: "string" } }, required: ["word"] },
+            execute: async (args: unknown) => {
+              looked.push(args);
+              return { meaning: "a row of links" };
+            },
+          },
+        ],
+      }),
+    );
+    expect(answer.provider).toBe("gemini");
+    expect(JSON.parse(answer.text).files["index.html"]).toBe(page);
+    expect(JSON.stringify(primaryFake.requests[0]!.body)).toContain('"name":"look_up"');
+    expect(JSON.stringify(geminiFake.requests[0]!.body)).toContain('"name":"look_up"');
+    expect(looked).toEqual([{ word: "chain" }]);
+    expect(seen.types()).toEqual(["attempt-fail", "fallback", "tool-call"]);
+    expect(seen.events[2]).toMatchObject({ provider: "gemini", tool: "look_up", outcome: "ok" });
+  });
 });
