@@ -35,6 +35,8 @@ const service = await startServiceProcess({
   VLLM_MODEL: "scripted",
   ALLOW_PRIVATE_URLS: "true",
   LOG_LEVEL: "warn",
+  // Extra settings for experiments, e.g. BENCH_SERVICE_ENV='{"VERIFY":"false"}'.
+  ...JSON.parse(process.env.BENCH_SERVICE_ENV ?? "{}"),
 });
 
 const durations: number[] = [];

@@ -23,6 +23,7 @@ import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
 import { createChromiumBrowser } from "./adapters/browser/chromium-browser.ts";
 import { createCdnMirror } from "./verify/cdn-mirror.ts";
 import { createCheckRunner } from "./verify/check-runner.ts";
+import { createIdleLane } from "./pipeline/idle-lane.ts";
 
 export interface Service {
   readonly app: FastifyInstance;
@@ -75,6 +76,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
         cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir }),
       })
     : undefined;
+  const activity = { buildsInFlight: 0 };
+  const afterRound = createIdleLane({ isBusy: () => activity.buildsInFlight > 0, maxDelayMs: 30_000 });
   const deps: PipelineDeps = {
     store,
     forge,
@@ -83,6 +86,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     clock,
     fetch: globalThis.fetch,
     checkRunner: browser && createCheckRunner(browser),
+    activity,
+    afterRound,
     settings: {
       maxAttachmentBytes: config.maxAttachmentBytes,
       allowPrivateUrls: config.allowPrivateUrls,
@@ -170,6 +175,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     workers,
     async stop() {
       await workers?.stop();
+      await afterRound.stop();
       await app.close();
       await browser?.close();
       await recorder.flush();

@@ -4,6 +4,7 @@ import type { Forge } from "../ports/forge.ts";
 import type { LanguageModel } from "../ports/language-model.ts";
 import type { Store } from "../ports/store.ts";
 import type { CheckRunner } from "../verify/check-runner.ts";
+import type { IdleLane } from "./idle-lane.ts";
 import type { PriceTable } from "../domain/price-table.ts";
 
 /** Everything a round's pipeline touches: ports and the few settings it needs. */
@@ -17,6 +18,10 @@ export interface PipelineDeps {
   readonly fetch: typeof fetch;
   /** Runs the evaluator's JS checks in a browser; undefined when verification is off. */
   readonly checkRunner?: CheckRunner;
+  /** Rounds of this process in their build stage right now (model calls, browser checks). */
+  readonly activity: { buildsInFlight: number };
+  /** Where after-the-report work (the live check) waits for a quiet moment; inline without it. */
+  readonly afterRound?: IdleLane;
   readonly settings: PipelineSettings;
 }
 

@@ -83,10 +83,12 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     await store.updateRound(roundId, { status: "succeeded", reportedAt: delivered.deliveredAt, finishedAt, now: finishedAt });
     events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
 
-    // After the report, so it never delays it: the same checks against the live page.
+    // After the report, so it never delays it, and when no other round is building, so it
+    // never slows one down: the same checks against the live page.
     if (deps.checkRunner) {
-      await stages
-        .run<LiveCheck>("live-check", async () => {
+      const checkRunner = deps.checkRunner;
+      const liveCheck = () =>
+        stages.run<LiveCheck>("live-check", async () => {
           const contract = contractFor(
             { request, checks: analysis.checks, attachments: analysis.attachments, history: priorChecks },
             deps.settings.maxAttachmentBytes,
@@ -96,15 +98,16 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
             url: result.pagesUrl,
             checks: contract.checks,
             derived: built.derived,
-            runner: deps.checkRunner!,
+            runner: checkRunner,
             before: new Map((chosen?.checks ?? []).filter((c) => c.kind === "page" || c.kind === "js").map((c) => [c.id, c.passed])),
             checkTimeoutMs: deps.settings.checkTimeoutMs,
-            signal: options.signal,
           });
           events.emit("live-check", roundId, { passed: live.passed, score: live.score, total: live.total, agrees: live.differences.length === 0, differences: [...live.differences] });
           return live;
-        })
-        .catch(() => undefined); // recorded as a failed stage; the round was delivered all the same
+        });
+      // A failure is recorded as a failed stage; the round was delivered all the same.
+      if (deps.afterRound) deps.afterRound.schedule(liveCheck);
+      else await liveCheck().catch(() => undefined);
     }
   } catch (error) {
     const retryable = error instanceof BriefwrightError ? error.isRetryable : false;
