@@ -5,6 +5,8 @@ export interface FetchLimits {
   readonly allowPrivateUrls: boolean;
   readonly maxBytes: number;
   readonly timeoutMs: number;
+  /** Stops the fetch early (the caller gave up); the time cap applies either way. */
+  readonly signal?: AbortSignal;
 }
 
 export interface FetchedResource {
@@ -20,7 +22,8 @@ export interface FetchedResource {
  */
 export async function fetchPublicUrl(raw: string, limits: FetchLimits, fetchFn: typeof fetch = fetch): Promise<FetchedResource> {
   let url = (await assertUrlIsPublic(raw, limits.allowPrivateUrls)).toString();
-  const signal = AbortSignal.timeout(limits.timeoutMs);
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
   for (let redirects = 0; ; redirects++) {
     let response: Response;
     try {

@@ -10,6 +10,8 @@ import { runSafetyGate } from "../gate/safety-gate.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import { assemble } from "./assemble-stage.ts";
 import { fetchBuildFiles } from "./fetch-build-files.ts";
+import { createFetchUrlTool } from "../generation/fetch-url-tool.ts";
+import type { ModelTool } from "../ports/language-model.ts";
 import { askModel, readAnswer, startConversation, startRepair, type FetchedFile } from "./generate-stage.ts";
 import { deriveChecks } from "../verify/derive-checks.ts";
 import { describeFailures, verifyCandidate, type CandidateVerdict, type DerivedCheck } from "../verify/verify-candidate.ts";
@@ -100,6 +102,8 @@ interface Candidate {
   readonly files: Map<string, Buffer>;
   readonly assembleWith: (prose?: ReadmeProse) => Map<string, Buffer>;
   readonly verdict: CandidateVerdict | undefined;
+  /** The fetched files it was assembled with. */
+  readonly fetched: readonly FetchedFile[];
 }
 
 /**
@@ -123,8 +127,9 @@ async function buildCandidates(input: BuildInput, deps: PipelineDeps): Promise<B
   const { roundId, request } = input;
   const { events, settings } = deps;
   const contract = contractFor(input, settings.maxAttachmentBytes);
-  const fetched = await fetchBuildFiles(contract, roundId, deps);
-  const promptInput = { request, checks: input.checks, attachments: input.attachments, contract, fetched, current: input.current, history: input.history };
+  const fetched = new BuildFetches(await fetchBuildFiles(contract, roundId, deps));
+  const tools = deps.model?.supportsTools ? [buildFetchTool(input, deps, fetched)] : [];
+  const promptInput = { request, checks: input.checks, attachments: input.attachments, contract, fetched: fetched.all(), current: input.current, history: input.history };
   let conversation = startConversation(promptInput);
   const attachmentBytes = new Map(input.attachments.map((a) => [a.name, Buffer.from(a.base64, "base64")]));
   const derived = await deriveNaturalChecks(input, deps, contract);
@@ -143,7 +148,7 @@ async function buildCandidates(input: BuildInput, deps: PipelineDeps): Promise<B
     }
     let text: string;
     try {
-      text = await askModel(conversation, deps, roundId, input.budget.signal(input.reserveMs, input.signal));
+      text = await askModel(conversation, deps, roundId, input.budget.signal(input.reserveMs, input.signal), tools);
     } catch (error) {
       // Out of time (or the model failed) while a candidate is in hand: deploy that one.
       if (!best) throw error;
@@ -161,12 +166,14 @@ async function buildCandidates(input: BuildInput, deps: PipelineDeps): Promise<B
       continue;
     }
     const base = conversation.base;
+    // What was fetched so far, the model's own fetches included, goes into this candidate.
+    const fetchedNow = fetched.all();
     const assembleWith = (prose?: ReadmeProse) =>
       assemble({
         request,
         generated: answer.files,
         attachments: input.attachments,
-        fetched,
+        fetched: fetchedNow,
         current: base,
         rounds: input.rounds,
         repoUrl: input.repoUrl,
@@ -191,7 +198,7 @@ async function buildCandidates(input: BuildInput, deps: PipelineDeps): Promise<B
     }
 
     const verdict = await verify(gate.files, attempt, input, deps, contract, derived, attachmentBytes);
-    const candidate: Candidate = { attempt, files: gate.files, assembleWith, verdict };
+    const candidate: Candidate = { attempt, files: gate.files, assembleWith, verdict, fetched: fetchedNow };
     if (!best || (verdict?.score ?? Number.MAX_SAFE_INTEGER) >= (best.verdict?.score ?? Number.MAX_SAFE_INTEGER)) best = candidate;
     const outcome = verdict && !verdict.passed ? "checks-failed" : "accepted";
     attempts.push({ attempt, purpose: conversation.purpose, outcome, reason: verdict && !verdict.passed ? describeFailures(verdict).slice(0, 2000) : null, gate: gate.decisions, changed, verdict: verdict ? summarize(verdict) : null });
@@ -204,17 +211,54 @@ async function buildCandidates(input: BuildInput, deps: PipelineDeps): Promise<B
     }
     repairs++;
     unusableSentBack = false;
-    conversation = startRepair({ ...promptInput, candidate: gate.files, failures: describeFailures(verdict) });
+    conversation = startRepair({ ...promptInput, fetched: fetchedNow, candidate: gate.files, failures: describeFailures(verdict) });
   }
   if (!best) throw new GateRejectedError("no usable answer within the attempt limit", []);
-  const files = await withReadmeProse(best.files, best.assembleWith, input, deps, contract, fetched);
+  const files = await withReadmeProse(best.files, best.assembleWith, input, deps, contract, best.fetched);
   return {
     files: storeFileTree(files),
     attempts,
     chosenAttempt: best.attempt,
     derived,
-    fetched: fetched.map(({ base64: _, ...rest }) => rest),
+    // What the deployed candidate was assembled with (a later, worse candidate's fetches are not in it).
+    fetched: best.fetched.map(({ base64: _, ...rest }) => rest),
   };
+}
+
+/**
+ * The files fetched at build time, by path: the build contract's prefetches first, then what the
+ * model saves with `fetch_url` (a later fetch of the same path replaces an earlier one).
+ */
+class BuildFetches {
+  readonly #byPath = new Map<string, FetchedFile>();
+  constructor(prefetched: readonly FetchedFile[]) {
+    for (const file of prefetched) this.#byPath.set(file.path, file);
+  }
+  add(file: FetchedFile): void {
+    this.#byPath.set(file.path, file);
+  }
+  all(): FetchedFile[] {
+    return [...this.#byPath.values()];
+  }
+}
+
+/**
+ * The model's `fetch_url` for this round: the outbound rules of the prefetch, saved files kept
+ * out of LICENSE, README.md, index.html and the attachments, every fetch and refusal recorded.
+ */
+function buildFetchTool(input: BuildInput, deps: PipelineDeps, fetched: BuildFetches): ModelTool {
+  const { roundId } = input;
+  return createFetchUrlTool({
+    allowPrivateUrls: deps.settings.allowPrivateUrls,
+    maxBytes: deps.settings.maxAttachmentBytes,
+    fetch: deps.fetch,
+    reservedPaths: ["LICENSE", "README.md", "index.html", ...input.attachments.map((a) => a.name)],
+    onComplete: ({ url, path, contentType, body }) => {
+      if (path !== null) fetched.add({ path, url, bytes: body.length, contentType, base64: body.toString("base64"), via: "tool" });
+      deps.events.emit("fetch-complete", roundId, { path, url, bytes: body.length, via: "tool" });
+    },
+    onRefuse: ({ url, path, reason }) => deps.events.emit("fetch-refuse", roundId, { path, url, reason, via: "tool" }),
+  });
 }
 
 /** Natural-language checks as JS, asked for once per round; advisory only. */

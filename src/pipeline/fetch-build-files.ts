@@ -19,7 +19,7 @@ export async function fetchBuildFiles(contract: BuildContract, roundId: string, 
         { allowPrivateUrls: deps.settings.allowPrivateUrls, maxBytes: deps.settings.maxAttachmentBytes, timeoutMs: 15_000 },
         deps.fetch,
       );
-      fetched.push({ path: file.path, url: resource.url, bytes: resource.body.length, contentType: resource.contentType, base64: resource.body.toString("base64") });
+      fetched.push({ path: file.path, url: resource.url, bytes: resource.body.length, contentType: resource.contentType, base64: resource.body.toString("base64"), via: "contract" });
       deps.events.emit("fetch-complete", roundId, { path: file.path, url: resource.url, bytes: resource.body.length, via: "contract" });
     } catch (error) {
       deps.events.emit("fetch-refuse", roundId, { path: file.path, url: file.fetchFrom, reason: describeError(error), via: "contract" });

@@ -5,7 +5,7 @@ import type { TaskRequest } from "../domain/task.ts";
 import { applyEditBlocks, parseEditBlocks, EditApplyError, EditBlockParseError } from "../generation/edit-blocks.ts";
 import { parseFilesAnswer } from "../generation/parse-files-answer.ts";
 import { renderPrompt } from "../generation/prompt-templates.ts";
-import type { ModelImage, ModelMessage } from "../ports/language-model.ts";
+import type { ModelImage, ModelMessage, ModelTool } from "../ports/language-model.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import { attachmentImages, callModel } from "./call-model.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
@@ -17,6 +17,8 @@ export interface FetchedFile {
   readonly bytes: number;
   readonly contentType: string;
   readonly base64: string;
+  /** Fetched ahead by the build contract, or by the model through the `fetch_url` tool. */
+  readonly via: "contract" | "tool";
 }
 
 export interface PromptInput {
@@ -200,8 +202,17 @@ export function readAnswer(conversation: Conversation, text: string): AnswerOutc
   }
 }
 
-/** One model call in the conversation; the answer text is added to it. */
-export async function askModel(conversation: Conversation, deps: PipelineDeps, roundId: string, signal: AbortSignal): Promise<string> {
+/**
+ * One model call in the conversation; the answer text is added to it. `tools` are offered when
+ * the model takes tools (the build-contract prefetch covers the rest).
+ */
+export async function askModel(
+  conversation: Conversation,
+  deps: PipelineDeps,
+  roundId: string,
+  signal: AbortSignal,
+  tools: readonly ModelTool[] = [],
+): Promise<string> {
   const model = deps.model;
   if (!model) throw new LanguageModelError("none", "no language model is configured (set LLM_BACKEND and VLLM_ENDPOINT)");
   const answer = await callModel(
@@ -212,6 +223,7 @@ export async function askModel(conversation: Conversation, deps: PipelineDeps, r
       messages: conversation.messages,
       format: conversation.format === "files-json" ? "json" : "text",
       images: conversation.images,
+      ...(model.supportsTools && tools.length > 0 ? { tools } : {}),
       signal,
     },
     roundId,

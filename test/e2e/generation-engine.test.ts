@@ -182,6 +182,67 @@ describe(`generation engine on ${dialect.name}`, () => {
     }
   });
 
+  it("the model fetches a URL with the fetch_url tool and saves data.json, which is committed as served", async () => {
+    // Not ASCII, no final newline, CRLF inside: any re-encoding would show.
+    const payload = Buffer.from('{"users":[{"login":"octo","note":"caf\u00e9 \u2713"}],\r\n"at":"2011-01-25"}', "utf8");
+    let hits = 0;
+    const source = createServer((req, res) => {
+      hits++;
+      res.writeHead(200, { "content-type": "application/json" }).end(payload);
+    });
+    await new Promise<void>((r) => source.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(source.address() as { port: number }).port}/users.json`;
+    const brief = `Snapshot 7c1e: list the logins in #users, read from data.json, a snapshot of ${url} taken when the app is built.`;
+    const check = "js: document.querySelector('#users').textContent === 'octo'";
+    // The build contract does not prefetch this one: the tool is what brings data.json in.
+    expect(buildContract({ brief, checks: normalizeChecks([check]), attachments: [] }).files.some((f) => f.fetchFrom)).toBe(false);
+    const page = '<!doctype html><html><head><title>Users</title></head><body><ul id="users"></ul><script>fetch("data.json").then(r=>r.json()).then(d=>{document.querySelector("#users").textContent=d.users.map(u=>u.login).join()})</script></body></html>\n';
+    try {
+      harness = await startHarness({
+        dialect,
+        env: { LLM_TOOL_PROVIDERS: "vllm", CHECK_TIMEOUT_SECONDS: "5" },
+        fixtures: [
+          {
+            fixtures: [
+              {
+                match: ["Snapshot 7c1e"],
+                responses: [{ tool_calls: [{ name: "fetch_url", arguments: { url, save_as: "data.json" } }] }, { files: { "index.html": page } }],
+              },
+            ],
+          },
+        ],
+      });
+      const [first] = await runRounds(harness, ["github-user-created-r1"], { task: "fetch-tool", brief, checks: [check] });
+      const clone = await cloneAt(first!.report.repo_url!, first!.report.commit_sha!);
+      try {
+        expect((await readFile(join(clone.dir, "data.json"))).equals(payload)).toBe(true);
+        expect(await readFile(join(clone.dir, "index.html"), "utf8")).toBe(page);
+      } finally {
+        await clone.cleanup();
+      }
+      expect(hits).toBe(1);
+
+      // The model was offered the tool and read its result in the follow-up request.
+      const [asked, followUp] = harness.llm.requests.filter((r) => r.fileProducing);
+      expect(JSON.stringify(asked!.body)).toContain('"name":"fetch_url"');
+      expect(asked!.toolCalls).toEqual(["fetch_url"]);
+      const toolMessage = (followUp!.body as { messages: { role: string; content: string }[] }).messages.find((m) => m.role === "tool");
+      expect(JSON.parse(toolMessage!.content)).toMatchObject({ ok: true, status: 200, content_type: "application/json", saved_as: "data.json", bytes: payload.length });
+
+      const round = await roundDetail(harness, first!.ack.task_id, 1);
+      expect(round.build.fetched).toEqual([{ path: "data.json", url, bytes: payload.length, contentType: "application/json", via: "tool" }]);
+      expect(round.build.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["accepted"]);
+      expect(round.build.attempts[0].verdict.passed).toBe(true);
+      const toolCalls = round.events.filter((e: { name: string }) => e.name === "tool-call").map((e: { data: unknown }) => e.data);
+      expect(toolCalls).toEqual([
+        expect.objectContaining({ purpose: "generate", provider: "vllm", tool: "fetch_url", outcome: "ok", detail: null, arguments: JSON.stringify({ url, save_as: "data.json" }) }),
+      ]);
+      expect(round.events.find((e: { name: string }) => e.name === "fetch-complete")?.data).toEqual({ path: "data.json", url, bytes: payload.length, via: "tool" });
+    } finally {
+      source.close();
+    }
+  });
+
   it("a text attachment and a binary PNG attachment are byte-identical in the repository", async () => {
     const png = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000" + "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082", "hex");
     const uid = Buffer.from("uid-7f3a9\r\nsecond line\n");
