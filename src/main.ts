@@ -76,8 +76,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
         cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir }),
       })
     : undefined;
-  const activity = { buildsInFlight: 0 };
-  const afterRound = createIdleLane({ isBusy: () => activity.buildsInFlight > 0, maxDelayMs: 30_000 });
+  const activity = { roundsInFlight: 0 };
+  const afterRound = createIdleLane({ isBusy: () => activity.roundsInFlight > 0, maxDelayMs: 30_000, graceMs: 1000 });
   const deps: PipelineDeps = {
     store,
     forge,

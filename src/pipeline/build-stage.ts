@@ -115,15 +115,6 @@ interface Candidate {
  * returned. Nothing the gate blocked ever leaves this function.
  */
 export async function build(input: BuildInput, deps: PipelineDeps): Promise<Build> {
-  deps.activity.buildsInFlight++;
-  try {
-    return await buildCandidates(input, deps);
-  } finally {
-    deps.activity.buildsInFlight--;
-  }
-}
-
-async function buildCandidates(input: BuildInput, deps: PipelineDeps): Promise<Build> {
   const { roundId, request } = input;
   const { events, settings } = deps;
   const contract = contractFor(input, settings.maxAttachmentBytes);

@@ -28,6 +28,18 @@ describe("idle lane", () => {
     await lane.stop();
   });
 
+  it("gives work that arrives right behind a grace period before running", async () => {
+    const ran: number[] = [];
+    const lane = createIdleLane({ isBusy: () => false, maxDelayMs: 10_000, graceMs: 150, pollMs: 10 });
+    const queued = Date.now();
+    lane.schedule(async () => ran.push(Date.now() - queued));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(ran).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ran[0]).toBeGreaterThanOrEqual(140);
+    await lane.stop();
+  });
+
   it("drops waiting work on stop", async () => {
     const ran: string[] = [];
     const lane = createIdleLane({ isBusy: () => true, maxDelayMs: 10_000, pollMs: 10 });

@@ -10,7 +10,7 @@ export interface IdleLane {
   stop(): Promise<void>;
 }
 
-export function createIdleLane(options: { isBusy: () => boolean; maxDelayMs: number; pollMs?: number }): IdleLane {
+export function createIdleLane(options: { isBusy: () => boolean; maxDelayMs: number; graceMs?: number; pollMs?: number }): IdleLane {
   const queue: Array<{ work: () => Promise<unknown>; queuedAt: number }> = [];
   const pollMs = options.pollMs ?? 100;
   let running: Promise<void> | undefined;
@@ -19,6 +19,9 @@ export function createIdleLane(options: { isBusy: () => boolean; maxDelayMs: num
   const drain = async () => {
     while (!stopped && queue.length > 0) {
       const next = queue[0]!;
+      // The grace period lets work that arrives right behind (a next round) claim the machine first.
+      const graceMs = options.graceMs ?? 0;
+      while (!stopped && Date.now() - next.queuedAt < graceMs) await new Promise((resolve) => setTimeout(resolve, pollMs));
       while (!stopped && options.isBusy() && Date.now() - next.queuedAt < options.maxDelayMs) {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }

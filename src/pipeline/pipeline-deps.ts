@@ -18,8 +18,8 @@ export interface PipelineDeps {
   readonly fetch: typeof fetch;
   /** Runs the evaluator's JS checks in a browser; undefined when verification is off. */
   readonly checkRunner?: CheckRunner;
-  /** Rounds of this process in their build stage right now (model calls, browser checks). */
-  readonly activity: { buildsInFlight: number };
+  /** Rounds of this process between their start and their report right now. */
+  readonly activity: { roundsInFlight: number };
   /** Where after-the-report work (the live check) waits for a quiet moment; inline without it. */
   readonly afterRound?: IdleLane;
   readonly settings: PipelineSettings;

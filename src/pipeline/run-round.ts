@@ -33,6 +33,13 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
   const request = round.request;
   const reportReserveMs = Math.min(deps.settings.deployReserveMs / 2, budget.remainingMs() / 4);
 
+  // Counted from here to the report, so after-the-report work waits while rounds are racing.
+  deps.activity.roundsInFlight++;
+  let inFlight = true;
+  const leaveFlight = () => {
+    if (inFlight) deps.activity.roundsInFlight--;
+    inFlight = false;
+  };
   try {
     const analysis = await stages.run<Analysis>("analyze", async () =>
       analyze(request, roundId, { events, maxAttachmentBytes: deps.settings.maxAttachmentBytes }),
@@ -82,6 +89,7 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     const finishedAt = clock.now();
     await store.updateRound(roundId, { status: "succeeded", reportedAt: delivered.deliveredAt, finishedAt, now: finishedAt });
     events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
+    leaveFlight();
 
     // After the report, so it never delays it, and when no other round is building, so it
     // never slows one down: the same checks against the live page.
@@ -123,6 +131,8 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
       events.emit("round-fail", roundId, { error: describeError(error), code: error instanceof BriefwrightError ? error.code : "internal" });
     }
     throw error;
+  } finally {
+    leaveFlight();
   }
 }
 
