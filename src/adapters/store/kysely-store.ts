@@ -21,7 +21,7 @@ import type { DatabaseSchema, RoundsTable, TasksTable } from "./database-schema.
 import type { DialectCapabilities } from "./dialect-capabilities.ts";
 import { migrateToLatest } from "./migrations.ts";
 import { kyselyWriteTransactions, type WriteTransactions } from "./statement-runner.ts";
-import { acceptRoundIn, appendEventsIn, prepareWriteStatements, type WriteStatements } from "./write-path.ts";
+import { acceptRoundIn, appendEventsIn, mirrorTaskStatusQuery, prepareWriteStatements, type WriteStatements } from "./write-path.ts";
 
 export { runRoundJobKey, runRoundJobName } from "./write-path.ts";
 
@@ -201,7 +201,7 @@ export class KyselyStore implements Store {
             ? await trx.updateTable("rounds").set(changes).where("id", "=", roundId).returning("task_id").executeTakeFirst()
             : await trx.selectFrom("rounds").select("task_id").where("id", "=", roundId).executeTakeFirst();
         if (!row) throw new NotFoundError(`round ${roundId}`);
-        await mirrorTaskStatus(trx, row.task_id, patch.now);
+        await mirrorTaskStatusQuery(trx, row.task_id, patch.now).execute();
       }),
     );
   }
@@ -343,26 +343,6 @@ export class KyselyStore implements Store {
       await this.db.destroy();
     });
   }
-}
-
-/** Sets a task's status to its latest round's (highest round number, then latest accepted). */
-async function mirrorTaskStatus(trx: Kysely<DatabaseSchema>, taskId: string, now: number): Promise<void> {
-  await trx
-    .updateTable("tasks")
-    .set((eb) => ({
-      status: eb
-        .selectFrom("rounds")
-        .select("rounds.status")
-        .whereRef("rounds.task_id", "=", "tasks.id")
-        .orderBy("rounds.round", "desc")
-        .orderBy("rounds.created_at", "desc")
-        .orderBy("rounds.id", "desc")
-        .limit(1)
-        .$castTo<TasksTable["status"]>(),
-      updated_at: now,
-    }))
-    .where("id", "=", taskId)
-    .execute();
 }
 
 /**

@@ -80,24 +80,7 @@ export function prepareWriteStatements(db: Kysely<DatabaseSchema>, capabilities:
         updated_at: p.created_at,
       }),
     ),
-    /** Sets a task's status to its latest round's (highest round number, then latest accepted). */
-    mirrorTaskStatus: prepareQuery((p: { taskId: string; now: number }) =>
-      db
-        .updateTable("tasks")
-        .set((eb) => ({
-          status: eb
-            .selectFrom("rounds")
-            .select("rounds.status")
-            .whereRef("rounds.task_id", "=", "tasks.id")
-            .orderBy("rounds.round", "desc")
-            .orderBy("rounds.created_at", "desc")
-            .orderBy("rounds.id", "desc")
-            .limit(1)
-            .$castTo<TasksTable["status"]>(),
-          updated_at: p.now,
-        }))
-        .where("id", "=", p.taskId),
-    ),
+    mirrorTaskStatus: prepareQuery((p: { taskId: string; now: number }) => mirrorTaskStatusQuery(db, p.taskId, p.now)),
     roundIdByKey: prepareQuery((p: { taskId: string; round: number; nonce: string }) =>
       db.selectFrom("rounds").select("id").where("task_id", "=", p.taskId).where("round", "=", p.round).where("nonce", "=", p.nonce),
     ),
@@ -261,4 +244,23 @@ async function insertEvents(
     payload_json: JSON.stringify(event.payload ?? null),
   }));
   await runner.insertRows(statements.insertEvent, rows, (db, chunk) => db.insertInto("round_events").values([...chunk]));
+}
+
+/** Sets a task's status to its latest round's (highest round number, then latest accepted). */
+export function mirrorTaskStatusQuery(db: Kysely<DatabaseSchema>, taskId: string, now: number) {
+  return db
+    .updateTable("tasks")
+    .set((eb) => ({
+      status: eb
+        .selectFrom("rounds")
+        .select("rounds.status")
+        .whereRef("rounds.task_id", "=", "tasks.id")
+        .orderBy("rounds.round", "desc")
+        .orderBy("rounds.created_at", "desc")
+        .orderBy("rounds.id", "desc")
+        .limit(1)
+        .$castTo<TasksTable["status"]>(),
+      updated_at: now,
+    }))
+    .where("id", "=", taskId);
 }
