@@ -38,6 +38,7 @@ describe("writeReadmeProse", () => {
       },
     });
     expect(calls[0]!.format).toBe("json");
+    expect(calls[0]!.schema).toMatchObject({ required: ["summary", "usage", "code_explanation"], additionalProperties: false });
     expect(calls[0]!.messages[0]!.content).toContain("#total-sales");
     expect(calls[0]!.messages[0]!.content).toContain("fetch('data.csv')");
   });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describeError } from "../domain/errors.ts";
-import type { LanguageModel } from "../ports/language-model.ts";
+import type { JsonSchemaObject, LanguageModel } from "../ports/language-model.ts";
 import { renderPrompt } from "./prompt-templates.ts";
 
 /** The parts of the README the model writes; the rest (setup, licence, history) is ours. */
@@ -15,6 +15,21 @@ const answerSchema = z.object({
   usage: z.string().trim().min(20).max(6000),
   code_explanation: z.string().trim().min(20).max(8000),
 });
+
+/**
+ * What the provider is asked to produce. Lengths stay with zod above: OpenAI's strict mode and
+ * Gemini's schema subset refuse or drop `minLength`/`maxLength`, and the answer is checked anyway.
+ */
+const answerJsonSchema: JsonSchemaObject = {
+  type: "object",
+  properties: {
+    summary: { type: "string", description: "What the app is and does, for someone who has not seen it." },
+    usage: { type: "string", description: "How to use the app in the browser, step by step." },
+    code_explanation: { type: "string", description: "How the code is organised and how it works." },
+  },
+  required: ["summary", "usage", "code_explanation"],
+  additionalProperties: false,
+};
 
 const maxFileChars = 12_000;
 
@@ -44,6 +59,7 @@ export async function writeReadmeProse(
         },
       ],
       format: "json",
+      schema: answerJsonSchema,
       signal: input.signal,
     });
     const text = answer.text.trim().replace(/^```(?:json)?\s*\n([\s\S]*)\n```$/i, "$1");

@@ -84,6 +84,13 @@ export interface ModelCall {
    * `text`: free text.
    */
   readonly format: "json" | "text";
+  /**
+   * With `json`: the one shape the answer must have, for calls that never answer otherwise
+   * (README prose, not files, which may come as edit blocks). Adapters send it where the
+   * provider constrains output to a schema (OpenAI-compatible `json_schema`, Gemini
+   * `responseSchema`); the caller still validates what comes back.
+   */
+  readonly schema?: JsonSchemaObject;
   /** Images that go with the first user message. */
   readonly images?: readonly ModelImage[];
   /**

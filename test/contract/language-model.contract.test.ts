@@ -188,6 +188,23 @@ describe.each(languageModelAdapters)("LanguageModel contract: $name", (adapter) 
     expect(fake.requests[2]?.responseFormat).toBe("text");
   });
 
+  it("sends a call's schema as the provider's schema mode and gets an answer of that shape, plain and streamed", async () => {
+    const schema = {
+      type: "object" as const,
+      properties: { summary: { type: "string" }, steps: { type: "array", items: { type: "string" } } },
+      required: ["summary", "steps"],
+      additionalProperties: false,
+    };
+    const shape = z.object({ summary: z.string().min(1), steps: z.array(z.string()).min(1) }).strict();
+    const plain = await model.generate({ ...proseCall, format: "json", schema });
+    const streamed = await model.generate({ ...proseCall, format: "json", schema, stream: true });
+    expect(shape.parse(JSON.parse(plain.text))).toEqual(shape.parse(JSON.parse(streamed.text)));
+    expect(fake.requests.map((r) => [r.responseFormat, r.fileProducing])).toEqual([
+      ["json-schema", false],
+      ["json-schema", false],
+    ]);
+  });
+
   it("leaves parsing to the caller: an answer that is not JSON comes back as text", async () => {
     const answer = await model.generate(buildCall("case:unparseable"));
     expect(answer.text).toBe("Sorry, here is some prose instead of JSON.");

@@ -101,5 +101,11 @@ describe.each(storeDialects)("course rounds end to end on $name", (dialect) => {
     expect(round1.events.map((e: { name: string }) => e.name)).toEqual(
       expect.arrayContaining(["round-accept", "stage-start", "llm-usage", "commit-create", "report-deliver", "round-finish"]),
     );
+    // The README's prose came from the model: the scripted server answers the schema-constrained
+    // README call itself (PROTOCOL §6), without taking a fixture response.
+    for (const round of task.body.rounds) {
+      const write = round.events.find((e: { name: string }) => e.name === "readme-write");
+      expect(write.data).toEqual({ source: "model", reason: null });
+    }
   });
 });

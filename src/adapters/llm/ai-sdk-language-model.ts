@@ -13,6 +13,7 @@ import {
   type LanguageModel as AiSdkModel,
   type LanguageModelUsage,
   type ModelMessage as AiSdkMessage,
+  type JSONSchema7,
   type OutputInterface,
   type ToolSet,
 } from "ai";
@@ -74,7 +75,7 @@ export function createAiSdkLanguageModel(settings: AiSdkLanguageModelSettings, s
         temperature: call.temperature,
         maxRetries: 0,
         abortSignal,
-        ...(jsonMode ? { output: rawJsonOutput } : {}),
+        ...(jsonMode ? { output: call.schema ? rawJsonOutputWithSchema(call.schema) : rawJsonOutput } : {}),
         ...(tools
           ? {
               tools: toSdkTools(tools, settings, call.onEvent, abortSignal),
@@ -206,6 +207,11 @@ const rawJsonOutput: OutputInterface<string, string, never> = {
   parsePartialOutput: async ({ text }) => ({ partial: text }),
   createElementStreamTransform: () => undefined,
 };
+
+/** The same, constrained to a schema where the provider supports it (see `ModelCall.schema`). */
+function rawJsonOutputWithSchema(schema: JsonSchemaObject): OutputInterface<string, string, never> {
+  return { ...rawJsonOutput, responseFormat: Promise.resolve({ type: "json", schema: schema as JSONSchema7, name: "answer" }) };
+}
 
 /** Marks an exception thrown by the caller's `onDelta`, which is the caller's to see unchanged. */
 class DeltaObserverFailure {

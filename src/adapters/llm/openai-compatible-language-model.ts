@@ -27,7 +27,7 @@ export interface OpenAICompatibleLanguageModelSettings {
 /**
  * The language-model port over any OpenAI-compatible chat-completions server (vLLM, Ollama,
  * llama.cpp's server, OpenAI, course proxies, the scripted fake-llm), on the Vercel AI SDK.
- * JSON mode is `response_format: {type: "json_object"}`.
+ * JSON mode is `response_format: {type: "json_object"}`, or `json_schema` when the call has a schema.
  */
 export function createOpenAICompatibleLanguageModel(settings: OpenAICompatibleLanguageModelSettings): LanguageModel {
   const chatModel = createOpenAICompatible({
@@ -36,6 +36,9 @@ export function createOpenAICompatibleLanguageModel(settings: OpenAICompatibleLa
     ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
     // Without it the server sends no usage in streams, and token accounting would go blind.
     includeUsage: true,
+    // Sends `response_format: json_schema` for calls that carry a schema (vLLM guided decoding,
+    // Ollama, llama.cpp's server and OpenAI all take it); calls without one keep `json_object`.
+    supportsStructuredOutputs: true,
     ...(settings.fetch ? { fetch: settings.fetch } : {}),
   }).chatModel(settings.model);
   return createAiSdkLanguageModel({ ...settings, supportsImages: settings.supportsImages ?? false, supportsTools: settings.supportsTools ?? false }, chatModel);
