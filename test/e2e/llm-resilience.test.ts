@@ -267,7 +267,8 @@ describe(`LLM fallback chain on ${dialect.name}`, () => {
     expect(task.usage.input_tokens).toBeGreaterThan(0);
   });
 
-  it("7: no API key appears in any log line, stored row, event, API answer or commit", async () => {
+  it("7: no API key (nor the student secret) appears in any log line, stored row, event, API answer, commit or page", async () => {
+    const canarySecret = `canary-secret-${Math.random().toString(36).slice(2)}`;
     const canaryVllm = `canary-vllm-${Math.random().toString(36).slice(2)}`;
     const canaryGemini = `canary-gemini-${Math.random().toString(36).slice(2)}`;
     const canaryOpenai = `canary-openai-${Math.random().toString(36).slice(2)}`;
@@ -277,13 +278,13 @@ describe(`LLM fallback chain on ${dialect.name}`, () => {
     const h = await startChain(
       script({ status: 500, message: `upstream rejected key ${canaryVllm}` }),
       gemini,
-      { VLLM_API_KEY: canaryVllm, GEMINI_API_KEY: canaryGemini, OPENAI_API_KEY: canaryOpenai, LLM_RETRIES: "1" },
+      { VLLM_API_KEY: canaryVllm, GEMINI_API_KEY: canaryGemini, OPENAI_API_KEY: canaryOpenai, STUDENT_SECRET: canarySecret, LLM_RETRIES: "1" },
       logs.logger,
     );
-    const { taskId, report } = await runRound(h, "sum-of-sales-r1");
+    const { taskId, report } = await runRound(h, "sum-of-sales-r1", { secret: canarySecret });
     const task = await settledTask(h, taskId);
     expect(eventsNamed(task.rounds[0], "llm-attempt-fail")[0].error).toContain("[redacted]");
-    const canaries = [canaryVllm, canaryGemini, canaryOpenai];
+    const canaries = [canaryVllm, canaryGemini, canaryOpenai, canarySecret];
     const leaks = (what: string, text: string) => expect(canaries.filter((c) => text.includes(c)), what).toEqual([]);
 
     // Every log line (trace level: every event, streaming progress included).
@@ -310,6 +311,12 @@ describe(`LLM fallback chain on ${dialect.name}`, () => {
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
       leaks("repository history", await git(clone.dir, "log", "-p", "--all"));
+      // And the Pages site: every committed file as served.
+      for (const path of (await git(clone.dir, "ls-files")).split("\n").filter(Boolean)) {
+        const served = await fetch(new URL(path, report.pages_url!));
+        expect(served.status, path).toBe(200);
+        leaks(`pages ${path}`, await served.text());
+      }
     } finally {
       await clone.cleanup();
     }
