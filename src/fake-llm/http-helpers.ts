@@ -63,11 +63,18 @@ export async function waitUnlessClosed(response: ServerResponse, ms: number): Pr
   return !response.destroyed;
 }
 
+/** An event with a name (`event:` line), as Anthropic sends them; clients may dispatch on it. */
+export interface ServerSentEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
 /**
- * Answers with server-sent events, one `data:` line per payload, honouring back-pressure so a
- * big answer does not pile up in memory. Stops quietly if the client goes away.
+ * Answers with server-sent events, one `data:` line per payload (after an `event:` line for a
+ * named one), honouring back-pressure so a big answer does not pile up in memory. Stops quietly
+ * if the client goes away.
  */
-export async function sendEventStream(response: ServerResponse, payloads: readonly string[], separator = "\n\n"): Promise<void> {
+export async function sendEventStream(response: ServerResponse, payloads: readonly (string | ServerSentEvent)[], separator = "\n\n"): Promise<void> {
   if (response.destroyed) return;
   response.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -76,7 +83,8 @@ export async function sendEventStream(response: ServerResponse, payloads: readon
   });
   for (const payload of payloads) {
     if (response.destroyed) return;
-    if (!response.write(`data: ${payload}${separator}`)) {
+    const frame = typeof payload === "string" ? `data: ${payload}` : `event: ${payload.event}\ndata: ${payload.data}`;
+    if (!response.write(`${frame}${separator}`)) {
       await new Promise<void>((resolve) => {
         const done = () => {
           response.off("drain", done);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { anthropicErrorBody, anthropicMessage, anthropicStreamEvents, parseAnthropicRequest } from "./anthropic-protocol.ts";
 import type { AnswerContent, ChatRequest, ResponseFormat, TokenUsage } from "./chat-request.ts";
 import { answerEmbeddings } from "./embeddings.ts";
 import { loadFixtureFiles, parseFixtureFile, type FixtureFile, type LoadedFixtureFile } from "./fixture-file.ts";
@@ -22,6 +23,7 @@ export type FakeLlmRoute =
   | "gemini-generate-content"
   | "gemini-stream-generate-content"
   | "gemini-models"
+  | "anthropic-messages"
   | "health"
   | "unknown";
 
@@ -66,7 +68,7 @@ export interface FakeLlmOptions {
 }
 
 export interface FakeLlm {
-  /** Base URL, e.g. `http://127.0.0.1:41234`; OpenAI base is `${url}/v1`, Gemini's `${url}/v1beta`. */
+  /** Base URL, e.g. `http://127.0.0.1:41234`; OpenAI and Anthropic base is `${url}/v1`, Gemini's `${url}/v1beta`. */
   readonly url: string;
   readonly port: number;
   /** Every request so far, in arrival order (a live array). */
@@ -95,8 +97,13 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
     const method = request.method ?? "GET";
     const path = request.url ?? "/";
     const url = new URL(path, "http://fake-llm.invalid");
-    const gemini = url.pathname.startsWith("/v1beta/");
     const { route, model: pathModel, stream: pathStream } = resolveRoute(method, url.pathname);
+    // Refusals go out in the error shape of the protocol the client speaks.
+    const errorBody: Dialect["errorBody"] = url.pathname.startsWith("/v1beta/")
+      ? (status, _code, message) => geminiErrorBody(status, message)
+      : route === "anthropic-messages"
+        ? (status, _code, message) => anthropicErrorBody(status, message)
+        : openAIErrorBody;
     let body: unknown;
     const record = (fields: Partial<RecordedRequest>) =>
       requests.push({
@@ -121,7 +128,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
     try {
       if (route === "unknown") throw new BadRequest(404, `fake-llm: no route for ${method} ${url.pathname}`, "unknown_route");
       if (options.requireKey === true && !hasApiKey(request, url)) {
-        throw new BadRequest(401, "missing API key (Authorization: Bearer … or x-goog-api-key)", "missing_api_key");
+        throw new BadRequest(401, "missing API key (Authorization: Bearer …, x-goog-api-key or x-api-key)", "missing_api_key");
       }
       switch (route) {
         case "health":
@@ -149,7 +156,7 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
               chat.stream
                 ? sendEventStream(response, openAIStreamEvents(chat, content, usage, identity))
                 : sendJson(response, 200, openAIChatCompletion(chat, content, usage, identity)),
-            errorBody: openAIErrorBody,
+            errorBody,
           });
         }
         case "gemini-generate-content":
@@ -166,14 +173,26 @@ export async function startFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
               // Gemini separates events with CRLF pairs; clients must cope with that.
               return sendEventStream(response, chunks.map((chunk) => JSON.stringify(chunk)), "\r\n\r\n");
             },
-            errorBody: (status, _code, message) => geminiErrorBody(status, message),
+            errorBody,
+          });
+        }
+        case "anthropic-messages": {
+          body = await readJsonBody(request);
+          const chat = parseAnthropicRequest(body);
+          const id = `fake_${++answers}`;
+          return await serveChat(response, chat, record, {
+            send: (content, usage) =>
+              chat.stream
+                ? sendEventStream(response, anthropicStreamEvents(chat, content, usage, id))
+                : sendJson(response, 200, anthropicMessage(chat, content, usage, id)),
+            errorBody,
           });
         }
       }
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
       record({ status: error.status });
-      sendJson(response, error.status, gemini ? geminiErrorBody(error.status, error.message) : openAIErrorBody(error.status, error.code, error.message));
+      sendJson(response, error.status, errorBody(error.status, error.code, error.message));
     }
   }
 
@@ -256,6 +275,7 @@ const GEMINI_MODEL_PATH = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGe
 
 function resolveRoute(method: string, pathname: string): { route: FakeLlmRoute; model?: string; stream: boolean } {
   if (method === "POST" && pathname === "/v1/chat/completions") return { route: "chat-completions", stream: false };
+  if (method === "POST" && pathname === "/v1/messages") return { route: "anthropic-messages", stream: false };
   if (method === "POST" && pathname === "/v1/embeddings") return { route: "embeddings", stream: false };
   if (method === "GET" && pathname === "/v1/models") return { route: "models", stream: false };
   if (method === "GET" && pathname === "/v1beta/models") return { route: "gemini-models", stream: false };
@@ -271,5 +291,6 @@ function resolveRoute(method: string, pathname: string): { route: FakeLlmRoute; 
 function hasApiKey(request: IncomingMessage, url: URL): boolean {
   const bearer = /^Bearer\s+\S+/i.test(request.headers.authorization ?? "");
   const googleKey = (request.headers["x-goog-api-key"] ?? "") !== "" || (url.searchParams.get("key") ?? "") !== "";
-  return bearer || googleKey;
+  const anthropicKey = (request.headers["x-api-key"] ?? "") !== "";
+  return bearer || googleKey || anthropicKey;
 }
