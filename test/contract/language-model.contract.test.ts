@@ -405,3 +405,28 @@ describe.each(languageModelAdapters)("LanguageModel contract: $name", (adapter) 
     expect(error.statusCode).toBeUndefined();
   });
 });
+
+describe("Anthropic adapter: an error event inside a stream", () => {
+  // The scripted LLM fails before answering; Anthropic can also fail after the first event (an
+  // `overloaded_error` under load), which the SDK hands on as a bare object. A fetch that plays
+  // such a stream checks the adapter still sorts it as a retryable 529.
+  it("is a retryable error with Anthropic's status for its type, key redacted", async () => {
+    const events = [
+      { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], usage: { input_tokens: 5, output_tokens: 1 } } },
+      { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Half an ans" } },
+      { type: "error", error: { type: "overloaded_error", message: "Overloaded (key secret-key-123)" } },
+    ];
+    const body = events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join("");
+    const model = createAnthropicLanguageModel({
+      apiKey: "secret-key-123",
+      model: "claude-sonnet-4-5",
+      timeoutMs: 5_000,
+      fetch: async () => new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } }),
+    });
+    const error = await failure(model.generate({ ...proseCall, stream: true }));
+    expect(error).toMatchObject({ provider: "anthropic", statusCode: 529, isRetryable: true });
+    expect(error.message).toContain("overloaded_error");
+    expect(error.message).not.toContain("secret-key-123");
+  });
+});

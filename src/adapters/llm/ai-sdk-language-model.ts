@@ -285,6 +285,13 @@ export function toLanguageModelError(error: unknown, context: FailureContext): L
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
+  const streamed = streamedErrorEvent(error);
+  if (streamed) {
+    // Anthropic reports failures after the first event (`overloaded_error` under load) as an SSE
+    // `error` event; the SDK passes its bare `{type, message}` on, with no class and no status.
+    const statusCode = STREAMED_ERROR_STATUS[streamed.type] ?? 500;
+    return fail(`${streamed.type} from ${settings.model} mid-stream: ${streamed.message}`, { statusCode, isRetryable: isRetryableStatus(statusCode) });
+  }
   if (LoadAPIKeyError.isInstance(error)) {
     return fail("no API key is configured", { code: "llm-unauthenticated", isRetryable: false });
   }
@@ -302,6 +309,26 @@ export function toLanguageModelError(error: unknown, context: FailureContext): L
     return fail(`network failure: ${describeError(error)}`, { code: "llm-unreachable", isRetryable: true });
   }
   return fail(describeError(error), { isRetryable: false });
+}
+
+/** The HTTP status Anthropic gives each error type, for errors that arrive inside a stream. */
+const STREAMED_ERROR_STATUS: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+function streamedErrorEvent(error: unknown): { type: string; message: string } | undefined {
+  if (typeof error !== "object" || error === null || error instanceof Error) return undefined;
+  const { type, message } = error as { type?: unknown; message?: unknown };
+  return typeof type === "string" && typeof message === "string" ? { type, message } : undefined;
 }
 
 /** 408, 429 and 5xx may go away on their own; other 4xx are about the request or the key. */
