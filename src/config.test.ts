@@ -44,11 +44,11 @@ describe("LLM configuration", () => {
     expect(llm.apiKeys).toEqual(["k-vllm", "k-openai", "k-gemini"]);
   });
 
-  it("offers tools to openai and gemini by default, and to the providers LLM_TOOL_PROVIDERS names", () => {
-    const chain = { VLLM_ENDPOINT: "http://gpu:8001/v1", LLM_FALLBACKS: "gemini,openai", GEMINI_API_KEY: "k" };
-    expect(load(chain).llm.providers.map((p) => [p.name, p.supportsTools])).toEqual([["vllm", false], ["gemini", true], ["openai", true]]);
-    expect(load({ ...chain, LLM_TOOL_PROVIDERS: "vllm" }).llm.providers.map((p) => p.supportsTools)).toEqual([true, false, false]);
-    expect(load({ ...chain, LLM_TOOL_PROVIDERS: "none" }).llm.providers.map((p) => p.supportsTools)).toEqual([false, false, false]);
+  it("offers tools to openai, gemini and anthropic by default, and to the providers LLM_TOOL_PROVIDERS names", () => {
+    const chain = { VLLM_ENDPOINT: "http://gpu:8001/v1", LLM_FALLBACKS: "gemini,openai,anthropic", GEMINI_API_KEY: "k", ANTHROPIC_API_KEY: "k2" };
+    expect(load(chain).llm.providers.map((p) => [p.name, p.supportsTools])).toEqual([["vllm", false], ["gemini", true], ["openai", true], ["anthropic", true]]);
+    expect(load({ ...chain, LLM_TOOL_PROVIDERS: "vllm" }).llm.providers.map((p) => p.supportsTools)).toEqual([true, false, false, false]);
+    expect(load({ ...chain, LLM_TOOL_PROVIDERS: "none" }).llm.providers.map((p) => p.supportsTools)).toEqual([false, false, false, false]);
     expect(() => load({ ...chain, LLM_TOOL_PROVIDERS: "claude" })).toThrow(/LLM_TOOL_PROVIDERS/);
   });
 
@@ -57,9 +57,28 @@ describe("LLM configuration", () => {
     expect(llm.providers.map((p) => [p.name, p.model, p.baseUrl])).toEqual([["gemini", "gemini-2.5-pro", "http://127.0.0.1:9/v1beta"]]);
   });
 
+  it("takes Anthropic as a fallback: Claude defaults, images and tools on, its key kept as a secret", () => {
+    const { llm } = load({ VLLM_ENDPOINT: "http://gpu:8001/v1", LLM_FALLBACKS: "anthropic", ANTHROPIC_API_KEY: "k-anthropic" });
+    expect(llm.fallbacks).toEqual(["anthropic"]);
+    expect(llm.providers[1]).toEqual({
+      name: "anthropic",
+      protocol: "anthropic",
+      baseUrl: "https://api.anthropic.com/v1",
+      model: "claude-sonnet-4-5",
+      apiKey: "k-anthropic",
+      supportsImages: true,
+      supportsTools: true,
+    });
+    expect(llm.apiKeys).toEqual(["k-anthropic"]);
+    const primary = load({ LLM_BACKEND: "anthropic", ANTHROPIC_API_KEY: "k", ANTHROPIC_MODEL: "claude-haiku-4-5", ANTHROPIC_BASE_URL: "http://127.0.0.1:9/v1/" });
+    expect(primary.llm.providers.map((p) => [p.name, p.model, p.baseUrl])).toEqual([["anthropic", "claude-haiku-4-5", "http://127.0.0.1:9/v1"]]);
+  });
+
   it("names the variable that is missing or wrong", () => {
     expect(configError({ LLM_BACKEND: "claude" }).variable).toBe("LLM_BACKEND");
     expect(configError({ VLLM_ENDPOINT: "http://x/v1", LLM_FALLBACKS: "gemini" }).variable).toBe("GEMINI_API_KEY");
+    expect(configError({ LLM_BACKEND: "anthropic" }).message).toBe("ANTHROPIC_API_KEY: is required when the LLM chain includes anthropic");
+    expect(configError({ LLM_BACKEND: "anthropic", ANTHROPIC_API_KEY: "k", ANTHROPIC_BASE_URL: "api.anthropic.com" }).variable).toBe("ANTHROPIC_BASE_URL");
     expect(configError({ LLM_FALLBACKS: "gemini", GEMINI_API_KEY: "k" }).variable).toBe("VLLM_ENDPOINT");
     expect(configError({ VLLM_ENDPOINT: "http://x/v1", LLM_FALLBACKS: "gemini,mystery" }).message).toMatch(/^LLM_FALLBACKS: unknown provider "mystery"/);
     expect(configError({ VLLM_ENDPOINT: "http://x/v1", LLM_FALLBACKS: "vllm" }).variable).toBe("LLM_FALLBACKS");

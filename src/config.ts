@@ -69,14 +69,14 @@ export interface Config {
   readonly logLevel: string;
 }
 
-export type LlmProviderName = "vllm" | "openai" | "gemini";
-const providerNames: readonly LlmProviderName[] = ["vllm", "openai", "gemini"];
+export type LlmProviderName = "vllm" | "openai" | "gemini" | "anthropic";
+const providerNames: readonly LlmProviderName[] = ["vllm", "openai", "gemini", "anthropic"];
 
 /** One provider of the chain, ready for its adapter. */
 export interface LlmProviderConfig {
   readonly name: LlmProviderName;
-  readonly protocol: "openai-compatible" | "gemini";
-  /** API base: `…/v1` for OpenAI-compatible servers, `…/v1beta` for Gemini. */
+  readonly protocol: "openai-compatible" | "gemini" | "anthropic";
+  /** API base: `…/v1` for OpenAI-compatible servers and Anthropic, `…/v1beta` for Gemini. */
   readonly baseUrl: string;
   readonly model: string;
   readonly apiKey: string | undefined;
@@ -130,8 +130,12 @@ const schema = z.object({
   GEMINI_API_KEY: z.string().optional(),
   GEMINI_MODEL: z.string().trim().min(1).default("gemini-2.5-flash"),
   GEMINI_BASE_URL: httpUrl.default("https://generativelanguage.googleapis.com/v1beta"),
-  LLM_IMAGE_PROVIDERS: z.string().default("gemini"),
-  LLM_TOOL_PROVIDERS: z.string().default("openai,gemini"),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_MODEL: z.string().trim().min(1).default("claude-sonnet-4-5"),
+  ANTHROPIC_BASE_URL: httpUrl.default("https://api.anthropic.com/v1"),
+  // Every Claude model takes images and tool use, so a fallback to Claude sees and uses them too.
+  LLM_IMAGE_PROVIDERS: z.string().default("gemini,anthropic"),
+  LLM_TOOL_PROVIDERS: z.string().default("openai,gemini,anthropic"),
   LLM_TIMEOUT_SECONDS: positiveInt.default(120),
   LLM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   LLM_BREAKER_THRESHOLD: positiveInt.max(100).default(3),
@@ -204,7 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
       breakerCooldownMs: e.LLM_BREAKER_COOLDOWN_SECONDS * 1000,
       stream: e.LLM_STREAM,
       prices: loadPriceTable(e.LLM_PRICES, cwd),
-      apiKeys: [e.VLLM_API_KEY, e.OPENAI_API_KEY, e.GEMINI_API_KEY].filter((key): key is string => Boolean(key)),
+      apiKeys: [e.VLLM_API_KEY, e.OPENAI_API_KEY, e.GEMINI_API_KEY, e.ANTHROPIC_API_KEY].filter((key): key is string => Boolean(key)),
     },
     roundDeadlineMs: e.ROUND_DEADLINE_SECONDS * 1000,
     buildMaxAttempts: e.BUILD_MAX_ATTEMPTS,
@@ -266,6 +270,9 @@ function llmProviders(e: z.infer<typeof schema>, fallbacks: readonly LlmProvider
       case "gemini":
         if (!e.GEMINI_API_KEY) throw new ConfigError("GEMINI_API_KEY", "is required when the LLM chain includes gemini");
         return { name, protocol: "gemini", baseUrl: e.GEMINI_BASE_URL, model: e.GEMINI_MODEL, apiKey: e.GEMINI_API_KEY, supportsImages, supportsTools };
+      case "anthropic":
+        if (!e.ANTHROPIC_API_KEY) throw new ConfigError("ANTHROPIC_API_KEY", "is required when the LLM chain includes anthropic");
+        return { name, protocol: "anthropic", baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL, apiKey: e.ANTHROPIC_API_KEY, supportsImages, supportsTools };
     }
   });
 }

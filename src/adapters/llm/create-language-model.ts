@@ -1,5 +1,6 @@
 import type { Config, LlmProviderConfig } from "../../config.ts";
 import type { LanguageModel } from "../../ports/language-model.ts";
+import { createAnthropicLanguageModel } from "./anthropic-language-model.ts";
 import { createGeminiLanguageModel } from "./gemini-language-model.ts";
 import { createOpenAICompatibleLanguageModel } from "./openai-compatible-language-model.ts";
 import { createResilientLanguageModel, type ProviderPolicy, type ResilientLanguageModel } from "./resilient-language-model.ts";
@@ -38,6 +39,14 @@ function createAdapter(provider: LlmProviderConfig, timeoutMs: number, fetch: ty
       });
     case "gemini":
       return createGeminiLanguageModel({
+        provider: provider.name,
+        baseUrl: provider.baseUrl,
+        model: provider.model,
+        apiKey: provider.apiKey ?? "",
+        ...shared,
+      });
+    case "anthropic":
+      return createAnthropicLanguageModel({
         provider: provider.name,
         baseUrl: provider.baseUrl,
         model: provider.model,
