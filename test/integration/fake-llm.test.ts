@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { createAnthropic } from "@ai-sdk/anthropic";
 import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { APICallError, embedMany, generateText, jsonSchema, Output, stepCountIs, streamText, tool } from "ai";
@@ -38,6 +39,10 @@ function openai(server: FakeLlm, settings: { structured?: boolean } = {}) {
 
 function gemini(server: FakeLlm) {
   return createGoogleGenerativeAI({ baseURL: `${server.url}/v1beta`, apiKey: "test-key" });
+}
+
+function anthropic(server: FakeLlm) {
+  return createAnthropic({ baseURL: `${server.url}/v1`, apiKey: "test-key" });
 }
 
 function system(format: OutputFormat): string {
@@ -541,6 +546,139 @@ describe("fake-llm wire protocols", () => {
     const geminiBody = { contents: [{ role: "user", parts: [{ text: "hi" }] }] };
     expect((await postJson(`${server.url}/v1beta/models/g:generateContent`, geminiBody)).status).toBe(401);
     expect((await postJson(`${server.url}/v1beta/models/g:generateContent`, geminiBody, { "x-goog-api-key": "k" })).status).toBe(200);
+  });
+});
+
+describe("fake-llm Anthropic Messages API", () => {
+  /** Raw SSE frames as `[event name, parsed data]`. */
+  function sseFrames(text: string): [string, { type: string } & Record<string, any>][] {
+    return text
+      .split("\n\n")
+      .filter(Boolean)
+      .map((frame) => {
+        const [eventLine, dataLine] = frame.split("\n");
+        return [eventLine!.replace(/^event: /, ""), JSON.parse(dataLine!.replace(/^data: /, ""))];
+      });
+  }
+  const messagesBody = (fields: Record<string, unknown> = {}) => ({
+    model: "claude-sonnet-4-5",
+    max_tokens: 1024,
+    system: system("files-json"),
+    messages: [{ role: "user", content: "Add a Bootstrap table #product-sales" }],
+    ...fields,
+  });
+
+  it("plain and streamed through the SDK: the same files, several deltas, usage as reported", async () => {
+    const server = await start(SHARED_LLM_FIXTURES);
+    const request = { model: anthropic(server)("claude-sonnet-4-5"), system: system("files-json"), prompt: "Add a Bootstrap table #product-sales", maxRetries: 0 };
+    const plain = await generateText(request);
+    expect(JSON.parse(plain.text).files["index.html"]).toContain('id="product-sales"');
+    expect(plain.finishReason).toBe("stop");
+    expect(plain.usage).toMatchObject({ inputTokens: server.requests[0]?.usage?.promptTokens, outputTokens: server.requests[0]?.usage?.completionTokens });
+
+    const streamed = streamText(request);
+    const deltas: string[] = [];
+    for await (const delta of streamed.textStream) deltas.push(delta);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join("")).toBe(plain.text);
+    expect(await streamed.usage).toMatchObject({ inputTokens: plain.usage.inputTokens, outputTokens: plain.usage.outputTokens });
+    expect(server.requests.map((r) => [r.route, r.stream, r.fileProducing])).toEqual([
+      ["anthropic-messages", false, true],
+      ["anthropic-messages", true, true],
+    ]);
+  });
+
+  it("streams named events: message_start, ping, text blocks of text_delta, message_delta with stop reason and usage, message_stop", async () => {
+    const server = await start(SHARED_LLM_FIXTURES);
+    const response = await postJson(`${server.url}/v1/messages`, messagesBody({ stream: true }), { "x-api-key": "k", "anthropic-version": "2023-06-01" });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const frames = sseFrames(response.text);
+    // The `event:` line names the data's own type, as Anthropic sends it (its SDK dispatches on it).
+    expect(frames.every(([event, data]) => event === data.type)).toBe(true);
+    const types = frames.map(([event]) => event);
+    expect(types.slice(0, 3)).toEqual(["message_start", "ping", "content_block_start"]);
+    expect(types.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
+    expect(types.filter((type) => type === "content_block_delta").length).toBeGreaterThan(1);
+    const data = frames.map(([, d]) => d);
+    expect(data[0]).toMatchObject({ message: { role: "assistant", model: "claude-sonnet-4-5", content: [], usage: { input_tokens: server.requests[0]!.usage!.promptTokens } } });
+    expect(data[2]).toMatchObject({ index: 0, content_block: { type: "text", text: "" } });
+    const text = data.filter((d) => d.type === "content_block_delta").map((d) => (d.delta.type === "text_delta" ? d.delta.text : ""));
+    expect(JSON.parse(text.join("")).files["index.html"]).toContain('id="product-sales"');
+    expect(data.at(-2)).toMatchObject({ delta: { stop_reason: "end_turn" }, usage: { output_tokens: server.requests[0]!.usage!.completionTokens } });
+  });
+
+  it("answers a files tool and scripted tool_calls with tool_use blocks (input_json_delta when streamed), and reads tool_result blocks back", async () => {
+    const server = await start([
+      {
+        fixtures: [
+          { match: ["define"], responses: [{ tool_calls: [{ name: "look_up", arguments: { word: "alpha" } }] }, files("defined")] },
+          { match: ["write"], responses: [files("tool")] },
+        ],
+      },
+    ]);
+    const writeFiles = { name: "write_files", input_schema: { type: "object", properties: { files: { type: "object" } } } };
+    const plain = await postJson(`${server.url}/v1/messages`, messagesBody({ messages: [{ role: "user", content: "write" }], tools: [writeFiles] }));
+    expect(JSON.parse(plain.text)).toMatchObject({
+      type: "message",
+      stop_reason: "tool_use",
+      content: [{ type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "write_files", input: { files: { "index.html": expect.stringContaining("tool") } } }],
+      usage: { input_tokens: expect.any(Number), output_tokens: expect.any(Number) },
+    });
+
+    const lookUp = tool({ description: "Look a word up", inputSchema: z.object({ word: z.string() }), execute: async ({ word }) => ({ meaning: `${word} means tested` }) });
+    const streamed = streamText({ model: anthropic(server)("claude-sonnet-4-5"), system: system("files-json"), prompt: "define alpha", tools: { look_up: lookUp }, stopWhen: stepCountIs(3), maxRetries: 0 });
+    expect(JSON.parse(await streamed.text).files["index.html"]).toContain("defined");
+    expect((await streamed.steps)[0]!.toolCalls.map((call) => call.input)).toEqual([{ word: "alpha" }]);
+    expect(server.requests.slice(1).map((r) => r.toolCalls)).toEqual([["look_up"], []]);
+    const followUp = server.requests[2]!.body as { messages: { role: string; content: { type: string; content?: unknown }[] }[] };
+    const results = followUp.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).filter((block) => block.type === "tool_result");
+    expect(JSON.stringify(results)).toContain("alpha means tested");
+  });
+
+  it("gives a schema the SDK's structured output: output_config.format where the model takes it, else the json tool", async () => {
+    const server = await start([]);
+    const schema = z.object({ expression: z.string(), confidence: z.number() });
+    for (const modelId of ["claude-sonnet-4-5", "claude-3-haiku-20240307"]) {
+      const result = await generateText({ model: anthropic(server)(modelId), output: Output.object({ schema }), prompt: "Turn the check into an assertion", maxRetries: 0 });
+      expect(result.output).toMatchObject({ expression: expect.stringContaining("check"), confidence: 0 });
+    }
+    const [native, viaTool] = server.requests.map((r) => r.body as Record<string, any>);
+    expect(native).toMatchObject({ output_config: { format: { type: "json_schema" } } });
+    expect(viaTool).toMatchObject({ tools: [{ name: "json" }], tool_choice: { type: "any" } });
+    expect(server.requests.map((r) => r.responseFormat)).toEqual(["json-schema", "json-schema"]);
+  });
+
+  it("answers errors in Anthropic's shape, with retry-after on 429, and checks x-api-key with requireKey", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [{ status: 429, retry_after: 7 }, { status: 529, message: "Overloaded" }, files("ok")] }] }], true);
+    const headers = { "x-api-key": "k" };
+    const limited = await postJson(`${server.url}/v1/messages`, messagesBody(), headers);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("7");
+    expect(JSON.parse(limited.text)).toEqual({ type: "error", error: { type: "rate_limit_error", message: expect.any(String) } });
+    const overloaded = await generateText({ model: anthropic(server)("claude-sonnet-4-5"), system: system("files-json"), prompt: "go", maxRetries: 0 }).catch((e: unknown) => e);
+    expect(APICallError.isInstance(overloaded) && [overloaded.statusCode, overloaded.message]).toEqual([529, "Overloaded"]);
+
+    const unauthenticated = await postJson(`${server.url}/v1/messages`, messagesBody());
+    expect(unauthenticated.status).toBe(401);
+    expect(JSON.parse(unauthenticated.text)).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    const malformed = await postJson(`${server.url}/v1/messages`, { model: "claude-sonnet-4-5", messages: [] }, headers);
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.text)).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("max_tokens") } });
+  });
+
+  it("waits delay_ms before the first streamed byte, and holds a hung request until the client gives up", async () => {
+    const server = await start([{ fixtures: [{ match: [], responses: [{ delay_ms: 300, ...files("slow") }, { hang: true }] }] }]);
+    const model = anthropic(server)("claude-sonnet-4-5");
+    let started = Date.now();
+    let firstDeltaAt: number | undefined;
+    for await (const _delta of streamText({ model, system: system("files-json"), prompt: "go", maxRetries: 0 }).textStream) firstDeltaAt ??= Date.now();
+    expect(firstDeltaAt! - started).toBeGreaterThanOrEqual(290);
+
+    started = Date.now();
+    const error = await generateText({ model, system: system("files-json"), prompt: "go", maxRetries: 0, abortSignal: AbortSignal.timeout(200) }).catch((e: unknown) => e);
+    expect((error as Error).name).toMatch(/TimeoutError|AbortError/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(server.requests[1]?.status).toBeUndefined();
   });
 });
 

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createLanguageModel } from "../../src/adapters/llm/create-language-model.ts";
+import { loadConfig } from "../../src/config.ts";
 import { createGeminiLanguageModel } from "../../src/adapters/llm/gemini-language-model.ts";
 import { createOpenAICompatibleLanguageModel } from "../../src/adapters/llm/openai-compatible-language-model.ts";
 import { createResilientLanguageModel, type ProviderPolicy } from "../../src/adapters/llm/resilient-language-model.ts";
@@ -8,7 +10,8 @@ import type { FixtureResponse } from "../../src/fake-llm/fixture-file.ts";
 import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts";
 import type { ModelCall, ModelEvent } from "../../src/ports/language-model.ts";
 
-// The fallback chain over real HTTP: an OpenAI-protocol primary and a Gemini fallback, both scripted.
+// The fallback chain over real HTTP: an OpenAI-protocol primary and a Gemini fallback, both scripted
+// (and once an Anthropic fallback built from the configuration, as `LLM_FALLBACKS=anthropic` does).
 
 const page = "<!doctype html><title>Chain</title>\n";
 const fast: ProviderPolicy = { timeoutMs: 5_000, retries: 2, breakerThreshold: 3, breakerCooldownMs: 60_000, backoffBaseMs: 20, backoffMaxMs: 50 };
@@ -243,5 +246,36 @@ describe("resilient language model", () => {
     expect(looked).toEqual([{ word: "chain" }]);
     expect(seen.types()).toEqual(["attempt-fail", "fallback", "tool-call"]);
     expect(seen.events[2]).toMatchObject({ provider: "gemini", tool: "look_up", outcome: "ok" });
+  });
+
+  it("falls back to Anthropic when LLM_FALLBACKS=anthropic: a primary 500 is served by Claude over the Messages API", async () => {
+    const primaryFake = await fake({ status: 500 });
+    // requireKey: the Anthropic route answers 401 unless the configured key arrives (as x-api-key).
+    const anthropicFake = await startFakeLlm({ fixtures: [{ fixtures: [{ match: [], responses: [{ files: { "index.html": page } }] }] }], requireKey: true });
+    fakes.push(anthropicFake);
+    const { llm } = loadConfig(
+      {
+        VLLM_ENDPOINT: `${primaryFake.url}/v1`,
+        LLM_FALLBACKS: "anthropic",
+        ANTHROPIC_API_KEY: "k-anthropic",
+        ANTHROPIC_BASE_URL: `${anthropicFake.url}/v1`,
+        LLM_RETRIES: "0",
+        LLM_TIMEOUT_SECONDS: "5",
+      },
+      { readDotEnv: false },
+    );
+    const model = createLanguageModel(llm)!;
+    expect(model.provider).toBe("vllm>anthropic");
+    const seen = recorder();
+    for (const stream of [false, true]) {
+      const answer = await model.generate(call({ stream, onEvent: seen.onEvent }));
+      expect(answer).toMatchObject({ provider: "anthropic", modelId: "claude-sonnet-4-5" });
+      expect(JSON.parse(answer.text).files["index.html"]).toBe(page);
+    }
+    expect(seen.events.filter((e) => e.type === "fallback")[0]).toMatchObject({ from: "vllm", to: "anthropic" });
+    expect(anthropicFake.requests.map((r) => [r.route, r.status, r.stream, r.responseFormat])).toEqual([
+      ["anthropic-messages", 200, false, "json-object"],
+      ["anthropic-messages", 200, true, "json-object"],
+    ]);
   });
 });
