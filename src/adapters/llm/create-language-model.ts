@@ -38,20 +38,10 @@ function createAdapter(provider: LlmProviderConfig, timeoutMs: number, fetch: ty
         ...shared,
       });
     case "gemini":
-      return createGeminiLanguageModel({
-        provider: provider.name,
-        baseUrl: provider.baseUrl,
-        model: provider.model,
-        apiKey: provider.apiKey ?? "",
-        ...shared,
-      });
-    case "anthropic":
-      return createAnthropicLanguageModel({
-        provider: provider.name,
-        baseUrl: provider.baseUrl,
-        model: provider.model,
-        apiKey: provider.apiKey ?? "",
-        ...shared,
-      });
+    case "anthropic": {
+      // Hosted APIs: the config has already refused a chain that names one without its key.
+      const create = provider.protocol === "gemini" ? createGeminiLanguageModel : createAnthropicLanguageModel;
+      return create({ provider: provider.name, baseUrl: provider.baseUrl, model: provider.model, apiKey: provider.apiKey ?? "", ...shared });
+    }
   }
 }
