@@ -2,28 +2,12 @@ import { createAnthropic } from "@ai-sdk/anthropic";
 import { wrapLanguageModel, type LanguageModelMiddleware } from "ai";
 import type { LanguageModel } from "../../ports/language-model.ts";
 import { createAiSdkLanguageModel } from "./ai-sdk-language-model.ts";
+import type { HostedLanguageModelSettings } from "./hosted-language-model-settings.ts";
 
 /** Anthropic's public API base, version path included. */
 export const defaultAnthropicBaseUrl = "https://api.anthropic.com/v1";
 
-export interface AnthropicLanguageModelSettings {
-  /** Name for records, events and errors; `anthropic` by default. */
-  readonly provider?: string;
-  /** Sent as `x-api-key`; never appears in an error message. */
-  readonly apiKey: string;
-  /** e.g. `claude-sonnet-4-5`. */
-  readonly model: string;
-  /** API base including the version path; {@link defaultAnthropicBaseUrl} by default. */
-  readonly baseUrl?: string;
-  /** Budget for one whole call, streamed or not. */
-  readonly timeoutMs: number;
-  /** Claude models take image input; true by default. */
-  readonly supportsImages?: boolean;
-  /** Send `ModelCall.tools` as `tools` (tool use); true by default. */
-  readonly supportsTools?: boolean;
-  /** For tests and proxies; the global fetch by default. */
-  readonly fetch?: typeof fetch;
-}
+export type AnthropicLanguageModelSettings = HostedLanguageModelSettings;
 
 /**
  * The language-model port over Anthropic's Messages API (`POST /messages`, plain or SSE), on the

@@ -1,28 +1,12 @@
 import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import type { LanguageModel } from "../../ports/language-model.ts";
 import { createAiSdkLanguageModel } from "./ai-sdk-language-model.ts";
+import type { HostedLanguageModelSettings } from "./hosted-language-model-settings.ts";
 
 /** Gemini's public API base, version path included. */
 export const defaultGeminiBaseUrl = "https://generativelanguage.googleapis.com/v1beta";
 
-export interface GeminiLanguageModelSettings {
-  /** Name for records, events and errors; `gemini` by default. */
-  readonly provider?: string;
-  /** Sent as `x-goog-api-key`; never appears in an error message. */
-  readonly apiKey: string;
-  /** e.g. `gemini-2.5-flash`. */
-  readonly model: string;
-  /** API base including the version path; {@link defaultGeminiBaseUrl} by default. */
-  readonly baseUrl?: string;
-  /** Budget for one whole call, streamed or not. */
-  readonly timeoutMs: number;
-  /** Gemini models take image input; true by default. */
-  readonly supportsImages?: boolean;
-  /** Send `ModelCall.tools` as function declarations; true by default. */
-  readonly supportsTools?: boolean;
-  /** For tests and proxies; the global fetch by default. */
-  readonly fetch?: typeof fetch;
-}
+export type GeminiLanguageModelSettings = HostedLanguageModelSettings;
 
 /**
  * The language-model port over Google's Gemini API (`generateContent`,
