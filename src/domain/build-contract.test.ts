@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeAttachment, type DecodedAttachment } from "./attachment.ts";
-import { buildContract, renderObligations, repositoryRuleOf, summarizeAttachment, type BuildContract, type BuildContractInput } from "./build-contract.ts";
+import { summarizeAttachment } from "./attachment-summary.ts";
+import { buildContract, repositoryRuleOf, type BuildContract, type BuildContractInput } from "./build-contract.ts";
+import { renderObligations } from "./render-obligations.ts";
 import { normalizeChecks } from "./check.ts";
 import type { RawAttachment, RawCheck } from "./task.ts";
 

@@ -1,4 +1,5 @@
 import type { DecodedAttachment } from "./attachment.ts";
+import { summarizeAttachment, type AttachmentSummary } from "./attachment-summary.ts";
 import type { Check } from "./check.ts";
 
 /**
@@ -109,15 +110,6 @@ export interface RequiredFile {
   readonly origin: ContractOrigin;
 }
 
-export interface AttachmentSummary {
-  readonly name: string;
-  readonly mimeType: string;
-  readonly size: number;
-  readonly kind: "csv" | "json" | "text" | "binary";
-  /** Capped, human-readable preview (never more than PREVIEW_MAX_CHARS). */
-  readonly preview: string;
-}
-
 /** Repository-level checks briefwright knows how to satisfy and verify without a browser. */
 export type RepositoryRule =
   | { readonly kind: "mit-license" }
@@ -140,9 +132,6 @@ export interface BuildContractInput {
   /** Earlier rounds, oldest first; their obligations still hold (the evaluator re-runs them). */
   readonly earlier?: ReadonlyArray<{ readonly brief: string; readonly checks: readonly Check[] }>;
 }
-
-export const PREVIEW_MAX_CHARS = 800;
-const PREVIEW_LINE_MAX_CHARS = 200;
 
 // ---------------------------------------------------------------------------------------------
 // Libraries
@@ -270,7 +259,7 @@ function idsInSelector(selector: string): string[] {
 }
 
 /** The id a selector targets as a whole (`#x` or `form#x`), with its tag if it names one. */
-function wholeElementSelector(selector: string): { id: string; tag: string | undefined } | undefined {
+export function wholeElementSelector(selector: string): { id: string; tag: string | undefined } | undefined {
   const match = /^\s*([a-zA-Z][\w-]*)?#((?:[A-Za-z_]|-[A-Za-z_])[\w-]*)\s*$/.exec(selector);
   if (!match) return undefined;
   return { id: match[2]!, tag: match[1]?.toLowerCase() };
@@ -278,10 +267,6 @@ function wholeElementSelector(selector: string): { id: string; tag: string | und
 
 // A CSS hex colour (`#fff`, `#a0b1c2`) in prose is not an element id.
 const hexColour = /^(?:[0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The builder: collects with first-seen order and de-duplication.
@@ -610,82 +595,6 @@ function classifyCheck(builder: ContractBuilder, check: Check, id: string, origi
 }
 
 // ---------------------------------------------------------------------------------------------
-// Attachments
-
-const textMimeTypes = /^(?:text\/|application\/(?:json|xml|javascript|x-yaml|yaml|geo\+json|ld\+json|csv|x-ndjson)|image\/svg\+xml)/;
-
-function looksLikeText(content: Buffer): boolean {
-  const head = content.subarray(0, 8192);
-  if (head.includes(0)) return false;
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(head.length < content.length ? trimPartialUtf8(head) : head);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// A UTF-8 sequence cut by the 8 KiB window is not a sign of binary content.
-function trimPartialUtf8(bytes: Buffer): Buffer {
-  let end = bytes.length;
-  for (let back = 1; back <= 3 && end - back >= 0; back += 1) {
-    const byte = bytes[end - back]!;
-    if ((byte & 0xc0) === 0xc0) return bytes.subarray(0, end - back);
-    if ((byte & 0x80) === 0) break;
-  }
-  return bytes;
-}
-
-function shapeOf(value: unknown, depth: number): string {
-  if (Array.isArray(value)) {
-    const first = value[0];
-    return value.length === 0 ? "array (empty)" : `array of ${value.length} × ${depth > 0 ? shapeOf(first, depth - 1) : typeof first}`;
-  }
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value);
-    const shown = keys.slice(0, 20).map((key) => `${key}: ${typeOf((value as Record<string, unknown>)[key])}`);
-    return `object {${shown.join(", ")}${keys.length > 20 ? `, … ${keys.length - 20} more` : ""}}`;
-  }
-  return typeOf(value);
-}
-
-function typeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return `array(${value.length})`;
-  return typeof value;
-}
-
-function firstLines(text: string, count: number): string[] {
-  return text.split(/\r?\n/).slice(0, count).map((line) => clip(line, PREVIEW_LINE_MAX_CHARS));
-}
-
-/** Name, type, size and a capped preview an LLM can plan against without seeing every byte. */
-export function summarizeAttachment(attachment: DecodedAttachment): AttachmentSummary {
-  const { name, mimeType, content } = attachment;
-  const size = content.length;
-  const extension = /\.([\w]+)$/.exec(name)?.[1]?.toLowerCase() ?? "";
-  const isText = (textMimeTypes.test(mimeType) || ["csv", "tsv", "json", "md", "txt", "geojson"].includes(extension)) && looksLikeText(content);
-  if (!isText && !looksLikeText(content)) {
-    return { name, mimeType, size, kind: "binary", preview: `binary ${size} bytes` };
-  }
-  const text = content.toString("utf8").replace(/^\uFEFF/, "");
-  if (extension === "csv" || extension === "tsv" || /\/(?:csv|tab-separated-values)$/.test(mimeType)) {
-    const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
-    const [header = "", ...rows] = lines;
-    const preview = [`CSV, ${rows.length} data rows`, `header: ${clip(header, PREVIEW_LINE_MAX_CHARS)}`, ...rows.slice(0, 3).map((row) => clip(row, PREVIEW_LINE_MAX_CHARS))].join("\n");
-    return { name, mimeType, size, kind: "csv", preview: clip(preview, PREVIEW_MAX_CHARS) };
-  }
-  if (extension === "json" || extension === "geojson" || /[/+]json$/.test(mimeType)) {
-    try {
-      return { name, mimeType, size, kind: "json", preview: clip(`JSON ${shapeOf(JSON.parse(text), 1)}`, PREVIEW_MAX_CHARS) };
-    } catch {
-      return { name, mimeType, size, kind: "text", preview: clip(["not valid JSON; first lines:", ...firstLines(text, 5)].join("\n"), PREVIEW_MAX_CHARS) };
-    }
-  }
-  return { name, mimeType, size, kind: "text", preview: clip(firstLines(text, 5).join("\n"), PREVIEW_MAX_CHARS) };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Entry point
 
 export function buildContract(input: BuildContractInput): BuildContract {
@@ -716,137 +625,4 @@ export function buildContract(input: BuildContractInput): BuildContract {
     attachments: input.attachments.map(summarizeAttachment),
     checks: builder.checks,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rendering for the prompt
-
-function describeScope(scope: StringScope): string {
-  switch (scope.kind) {
-    case "first-script":
-      return "the FIRST <script> element in the page (document.querySelector(\"script\") reads only that one) must be inline, and its text";
-    case "any-script":
-      return "some inline <script> element's text (a <script src> has empty textContent)";
-    case "element":
-      return `the ${scope.property} of ${scope.selector}`;
-    case "page":
-      return "the page";
-  }
-}
-
-const matchWords: Record<RequiredString["match"], string> = {
-  includes: "must contain",
-  equals: "must equal",
-  "starts-with": "must start with",
-  "ends-with": "must end with",
-};
-
-function describeAttributes(attributes: Readonly<Record<string, string | undefined>>): string {
-  return Object.entries(attributes)
-    .map(([name, value]) => (value === undefined ? `attribute ${name}` : `${name}=${JSON.stringify(value)}`))
-    .join(", ");
-}
-
-function describeRule(rule: RepositoryRule): string {
-  switch (rule.kind) {
-    case "mit-license":
-      return "an MIT LICENSE file at the repository root";
-    case "readme-quality":
-      return "a complete, professional README.md (summary, setup, usage, code explanation, license)";
-    case "no-secrets":
-      return "no secrets (tokens, keys, passwords) anywhere in the repository or its history";
-    case "file-exists":
-      return `file ${rule.path} must exist`;
-    case "file-matches-attachment":
-      return `file ${rule.path} must be byte-identical to the attachment`;
-    case "valid-json":
-      return `file ${rule.path} must be valid JSON`;
-    case "valid-svg":
-      return `file ${rule.path} must be a well-formed SVG document`;
-  }
-}
-
-/**
- * The contract as an explicit, deterministic list of obligations for the prompt. Same contract,
- * same text, so prompts are reproducible and the scripted LLM can match on them.
- */
-export function renderObligations(contract: BuildContract): string {
-  const lines: string[] = [];
-  const add = (line: string, origin: ContractOrigin): void => {
-    lines.push(`- ${line}${origin === "earlier" ? " (from an earlier round; keep it working)" : ""}`);
-  };
-
-  for (const title of contract.titles) {
-    add(title.match === "exact" ? `document.title must be exactly ${JSON.stringify(title.text)}` : `document.title must contain ${JSON.stringify(title.text)}`, title.origin);
-  }
-  for (const element of contract.elementIds) {
-    const parts = [`Element #${element.id} must exist`];
-    if (element.tag) parts.push(`and be a <${element.tag}>`);
-    const attributes = describeAttributes(element.attributes);
-    if (attributes) parts.push(`with ${attributes}`);
-    add(parts.join(" "), element.origin);
-  }
-  for (const { selector, origin } of contract.selectors) {
-    // Plain `#id`, `script` and `[src*=…]` selectors are already said more precisely above/below.
-    if (wholeElementSelector(selector) || /^script$/i.test(selector) || /\[\s*(?:src|href|data-src)\s*[*^$]?=/.test(selector)) continue;
-    add(`Selector ${JSON.stringify(selector)} must match elements once the page has finished rendering`, origin);
-  }
-  for (const required of contract.strings) {
-    add(`${capitalize(describeScope(required.scope))} ${matchWords[required.match]} ${JSON.stringify(required.text)}`, required.origin);
-  }
-  for (const library of contract.libraries) {
-    const version = library.version ? ` ${library.version}` : "";
-    const cdn = library.cdn ? ` from ${library.cdn}` : " from a CDN";
-    add(`Load ${library.name}${version}${cdn}`, library.origin);
-  }
-  for (const asset of contract.assets) {
-    const operator = { contains: "containing", "starts-with": "starting with", "ends-with": "ending with", equals: "equal to" }[asset.operator];
-    add(`A <${asset.element === "*" ? "element" : asset.element}> with ${asset.attribute} ${operator} ${JSON.stringify(asset.value)} must be in the HTML`, asset.origin);
-  }
-  for (const file of contract.files) {
-    if (file.source === "attachment") {
-      add(`Keep attachment ${file.path} next to index.html, unchanged, and load it by relative path (fetch("${file.path}"), never "/${file.path}")`, file.origin);
-    } else if (file.fetchFrom) {
-      add(`Create ${file.path} with the content fetched from ${file.fetchFrom} (fetch it at build time and commit it)`, file.origin);
-    } else if (file.path === "LICENSE" || file.path === "README.md") {
-      continue; // described by the repository checks below
-    } else {
-      add(`File ${file.path} must exist in the repository`, file.origin);
-    }
-  }
-  for (const parameter of contract.queryParameters) {
-    add(`Read the query parameter ?${parameter}= from location.search (new URLSearchParams(location.search).get(${JSON.stringify(parameter)}))`, "current");
-  }
-  // Earlier rounds often repeat a repository check; say each once, as current if any round is.
-  const repositoryRules = new Map<string, { rule: RepositoryRule; origin: ContractOrigin }>();
-  for (const check of contract.checks) {
-    if (check.kind !== "repository") continue;
-    const key = JSON.stringify(check.rule);
-    const seen = repositoryRules.get(key);
-    if (!seen) repositoryRules.set(key, { rule: check.rule, origin: check.origin });
-    else if (check.origin === "current") seen.origin = "current";
-  }
-  for (const { rule, origin } of repositoryRules.values()) add(`Repository: ${describeRule(rule)}`, origin);
-  for (const check of contract.checks) {
-    if (check.kind === "natural") add(`Must hold (judged by a person or model): ${check.text}`, check.origin);
-  }
-
-  const jsChecks = contract.checks.filter((check) => check.kind === "js");
-  if (jsChecks.length > 0) {
-    lines.push("- These JavaScript expressions are evaluated in the deployed page after its own fetches finish; each must be truthy:");
-    for (const check of jsChecks) lines.push(`  - ${check.id}: ${check.expression}`);
-  }
-
-  if (contract.attachments.length > 0) {
-    lines.push("Attachments (committed byte-for-byte under these names):");
-    for (const attachment of contract.attachments) {
-      lines.push(`- ${attachment.name} (${attachment.mimeType}, ${attachment.size} bytes)`);
-      for (const previewLine of attachment.preview.split("\n")) lines.push(`    ${previewLine}`);
-    }
-  }
-  return lines.join("\n");
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

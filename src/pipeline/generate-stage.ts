@@ -1,4 +1,5 @@
-import { renderObligations, type BuildContract } from "../domain/build-contract.ts";
+import type { BuildContract } from "../domain/build-contract.ts";
+import { renderObligations } from "../domain/render-obligations.ts";
 import type { Check } from "../domain/check.ts";
 import { GenerationParseError, LanguageModelError } from "../domain/errors.ts";
 import type { TaskRequest } from "../domain/task.ts";
