@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
-import { isBareRepository, isValidRepositoryName, isolatedGitEnvironment, runGit } from "./local-forge.ts";
+import { isBareRepository, isValidRepositoryName } from "./bare-repository.ts";
+import { isolatedGitEnvironment, runGit } from "./run-git.ts";
 
 /**
  * Read-only git smart HTTP for the local forge's repositories, by running git's own

@@ -1,12 +1,24 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FileTree } from "../../domain/files.ts";
 import { ForgeError, describeError } from "../../domain/errors.ts";
 import { systemClock, type Clock } from "../../ports/clock.ts";
 import type { CommitRequest, CommitResult, Forge, RepositoryRef } from "../../ports/forge.ts";
+import {
+  assertRepositoryName,
+  isBareRepository,
+  isValidBranchName,
+  OBJECT_ID,
+  type PagesSite,
+  PAGES_MARKER_FILE,
+  readBranchTip,
+  readPagesSite,
+  readTree,
+  repositoryDirectory,
+} from "./bare-repository.ts";
+import { runGit } from "./run-git.ts";
 
 /**
  * The local forge: bare repositories under `reposDir`, committed to with git plumbing (no working
@@ -27,17 +39,10 @@ export interface LocalForgeSettings {
 /** The trailer that makes `commitFiles` idempotent across crashes and retries. */
 export const IDEMPOTENCY_TRAILER = "Briefwright-Idempotency-Key";
 
-/** File inside a bare repository whose presence means Pages is on (git ignores unknown files). */
-export const PAGES_MARKER_FILE = "briefwright-pages.json";
-
-const REPOSITORY_NAME = /^[A-Za-z0-9._-]{1,100}$/;
-const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 /** How far back a retried commit looks for its own key; rounds add one or two commits each. */
 const IDEMPOTENCY_LOOKBACK = 200;
 /** Attempts at the compare-and-swap of the branch ref before giving up as contended. */
 const MAX_REF_ATTEMPTS = 8;
-/** No plumbing command here should take long; a stuck one must not hold a repository's queue forever. */
-const GIT_TIMEOUT_MS = 120_000;
 
 export function createLocalForge(settings: LocalForgeSettings): Forge {
   const reposDir = resolve(settings.reposDir);
@@ -273,241 +278,6 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
   };
 }
 
-/** What the Pages marker records. */
-export interface PagesSite {
-  readonly branch: string;
-  readonly enabledAt: string;
-}
-
-/** Throws `forge-bad-name` unless `name` is a safe repository name. */
-export function assertRepositoryName(name: string): void {
-  if (!isValidRepositoryName(name)) {
-    throw new ForgeError(`invalid repository name ${JSON.stringify(name).slice(0, 120)}`, { code: "forge-bad-name" });
-  }
-}
-
-/** Safe as one path segment on disk and in URLs: no separators, no dot-files, no `..`. */
-export function isValidRepositoryName(name: string): boolean {
-  return REPOSITORY_NAME.test(name) && !name.startsWith(".");
-}
-
-/** `<reposDir>/<name>.git`; the name must already be valid. */
-export function repositoryDirectory(reposDir: string, name: string): string {
-  return join(resolve(reposDir), `${name}.git`);
-}
-
-export async function isBareRepository(directory: string): Promise<boolean> {
-  try {
-    const [head, objects] = await Promise.all([stat(join(directory, "HEAD")), stat(join(directory, "objects"))]);
-    return head.isFile() && objects.isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** The Pages marker of a bare repository, or undefined when Pages is off. */
-export async function readPagesSite(directory: string): Promise<PagesSite | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(directory, PAGES_MARKER_FILE), "utf8");
-  } catch {
-    return undefined;
-  }
-  try {
-    const parsed = JSON.parse(text) as Partial<PagesSite>;
-    if (typeof parsed.branch === "string" && isValidBranchName(parsed.branch)) {
-      return { branch: parsed.branch, enabledAt: String(parsed.enabledAt ?? "") };
-    }
-  } catch {
-    // A damaged marker still means someone turned Pages on.
-  }
-  return { branch: "main", enabledAt: "" };
-}
-
-/**
- * The commit a branch points at, read from the ref files without starting a process: the Pages
- * host does this on every request. Loose refs win over `packed-refs`, as in git itself.
- */
-export async function readBranchTip(directory: string, branch: string): Promise<string | undefined> {
-  const ref = `refs/heads/${branch}`;
-  try {
-    const loose = (await readFile(join(directory, ref), "utf8")).trim();
-    if (OBJECT_ID.test(loose)) return loose;
-  } catch {
-    // Not loose; maybe packed.
-  }
-  try {
-    const packed = await readFile(join(directory, "packed-refs"), "utf8");
-    for (const line of packed.split("\n")) {
-      const [sha, name] = line.split(" ");
-      if (name === ref && sha && OBJECT_ID.test(sha)) return sha;
-    }
-  } catch {
-    // No packed refs either: the branch has no commit.
-  }
-  return undefined;
-}
-
-/** Every file of a commit's tree, byte-exact. */
-export async function readTree(directory: string, commit: string, home: string): Promise<Map<string, Buffer>> {
-  const listing = await runGit(["ls-tree", "-r", "-z", "--full-tree", commit], { gitDir: directory, home });
-  const entries: { path: string; sha: string }[] = [];
-  for (const record of listing.stdout.toString("utf8").split("\0")) {
-    if (!record) continue;
-    const tab = record.indexOf("\t");
-    const [, type, sha] = record.slice(0, tab).split(" ");
-    // Submodule entries (type "commit") have no content here.
-    if (type === "blob" && sha) entries.push({ path: record.slice(tab + 1), sha });
-  }
-  const objects = await readObjects(
-    directory,
-    entries.map((entry) => entry.sha),
-    home,
-  );
-  const files = new Map<string, Buffer>();
-  for (const [index, entry] of entries.entries()) {
-    const object = objects[index];
-    if (!object || object.type !== "blob") throw new ForgeError(`blob ${entry.sha} (${entry.path}) is missing`);
-    files.set(entry.path, object.content);
-  }
-  return files;
-}
-
-export interface GitObject {
-  readonly sha: string;
-  readonly type: string;
-  readonly content: Buffer;
-}
-
-/**
- * Reads many objects through one `git cat-file --batch`; each name may be `<sha>` or
- * `<commit>:<path>`. Missing objects come back as undefined, in order.
- */
-export async function readObjects(
-  directory: string,
-  names: readonly string[],
-  home: string,
-): Promise<(GitObject | undefined)[]> {
-  if (names.length === 0) return [];
-  for (const name of names) {
-    // The batch protocol is line-based; a newline would desynchronise it.
-    if (/[\0\n\r]/.test(name)) throw new ForgeError("object name contains a line break", { code: "forge-bad-path" });
-  }
-  const result = await runGit(["cat-file", "--batch"], {
-    gitDir: directory,
-    home,
-    input: names.map((name) => `${name}\n`).join(""),
-  });
-  const output = result.stdout;
-  const objects: (GitObject | undefined)[] = [];
-  let offset = 0;
-  for (const name of names) {
-    const lineEnd = output.indexOf(0x0a, offset);
-    if (lineEnd < 0) throw new ForgeError(`git cat-file output ended early at ${name}`);
-    const header = output.subarray(offset, lineEnd).toString("utf8");
-    offset = lineEnd + 1;
-    const parts = header.split(" ");
-    if (parts.length !== 3) {
-      // `<name> missing` or `<name> ambiguous`; names may contain spaces, so judge by the tail.
-      objects.push(undefined);
-      continue;
-    }
-    const [sha = "", type = "", sizeText = ""] = parts;
-    const size = Number(sizeText);
-    if (!OBJECT_ID.test(sha) || !Number.isSafeInteger(size)) {
-      objects.push(undefined);
-      continue;
-    }
-    objects.push({ sha, type, content: Buffer.from(output.subarray(offset, offset + size)) });
-    offset += size + 1; // content, then a newline
-  }
-  return objects;
-}
-
-export interface GitRunOptions {
-  /** The repository (`--git-dir`); omit for commands like `init`. */
-  readonly gitDir?: string;
-  /** HOME for git: somewhere without a user's config, credentials or hooks. */
-  readonly home: string;
-  readonly input?: string | Buffer;
-  readonly env?: Readonly<Record<string, string>>;
-  /** Exit codes that are answers rather than failures (default: only 0). */
-  readonly okExitCodes?: readonly number[];
-}
-
-export interface GitRunResult {
-  readonly stdout: Buffer;
-  readonly stderr: string;
-  readonly exitCode: number;
-}
-
-/**
- * Runs git with an argument vector (never a shell, so user content cannot become syntax) in an
- * environment that ignores the host's system and global config.
- */
-export function runGit(args: readonly string[], options: GitRunOptions): Promise<GitRunResult> {
-  const fullArgs = [
-    // No hook of any kind runs inside our repositories (update-ref fires reference-transaction).
-    "-c",
-    "core.hooksPath=/dev/null",
-    ...(options.gitDir ? [`--git-dir=${options.gitDir}`] : []),
-    ...args,
-  ];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("git", fullArgs, {
-      env: isolatedGitEnvironment(options.home, options.env),
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: GIT_TIMEOUT_MS,
-      killSignal: "SIGKILL",
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    // git may exit before reading all its input (e.g. on a bad argument); the exit code says why.
-    child.stdin.on("error", () => undefined);
-    child.on("error", (error) =>
-      reject(new ForgeError(`could not run git ${args[0]}: ${error.message}`, { cause: error, code: "forge-git-missing" })),
-    );
-    child.on("close", (code, signal) => {
-      const exitCode = code ?? 128;
-      const stderrText = Buffer.concat(stderr).toString("utf8");
-      if (!(options.okExitCodes ?? [0]).includes(exitCode) || signal) {
-        const detail = stderrText.trim().split("\n").slice(-3).join(" | ") || `signal ${signal ?? "none"}`;
-        reject(
-          new ForgeError(`git ${args[0]} failed (exit ${exitCode}): ${detail}`, {
-            cause: { args: fullArgs, exitCode, signal, stderr: stderrText },
-            code: "forge-git-failed",
-          }),
-        );
-        return;
-      }
-      resolvePromise({ stdout: Buffer.concat(stdout), stderr: stderrText, exitCode });
-    });
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-/**
- * The environment every git child gets: built from nothing but PATH (needed to find git) so stray
- * GIT_DIR / GIT_INDEX_FILE of a parent process — say, a git hook running the tests — cannot leak in.
- */
-export function isolatedGitEnvironment(
-  home: string,
-  extra: Readonly<Record<string, string>> = {},
-): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    HOME: home,
-    LC_ALL: "C",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_ATTR_NOSYSTEM: "1",
-    GIT_TERMINAL_PROMPT: "0",
-    ...extra,
-  };
-}
-
 /** Sorted, validated entries; throws `forge-bad-path` naming the first offending path. */
 function validatedFiles(files: FileTree): (readonly [string, Buffer])[] {
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -539,15 +309,6 @@ function pathProblem(path: string): string | undefined {
     if (segment.toLowerCase() === ".git") return "must not contain a .git segment";
   }
   return undefined;
-}
-
-function isValidBranchName(branch: string): boolean {
-  return (
-    /^[A-Za-z0-9._/-]{1,200}$/.test(branch) &&
-    !branch.includes("..") &&
-    !branch.includes("//") &&
-    !/(^[./-])|([./]$)|\.lock$|\/\./.test(branch)
-  );
 }
 
 /** git drops or rejects these in identities; an evaluator should still see a sensible name. */

@@ -8,7 +8,7 @@ import {
   readObjects,
   readPagesSite,
   repositoryDirectory,
-} from "./local-forge.ts";
+} from "./bare-repository.ts";
 
 /**
  * The local forge's Pages host: `/pages/<name>/<path>` serves `<path>` from the tip of the branch
