@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compareVersions, createCdnMirror, parseCdnUrl } from "./cdn-mirror.ts";
+import { createCdnMirror } from "./cdn-mirror.ts";
+import { compareVersions, parseCdnUrl } from "./cdn-url.ts";
 
 // A scripted npm client: answers `view` and `pack` from registry.json next to it, logs every
 // call, and takes a moment per call so concurrent requests really overlap.
