@@ -7,8 +7,9 @@ import { buildContract, repositoryRuleOf, type BuildContract, type BuildContract
 import { renderObligations } from "./render-obligations.ts";
 import { normalizeChecks } from "./check.ts";
 import type { RawAttachment, RawCheck } from "./task.ts";
+import { sharedFixtures } from "../../test/support/shared-dir.ts";
 
-const tasksDir = "/work/shared/fixtures/tasks";
+const tasksDir = join(sharedFixtures, "tasks");
 
 interface FixtureRequest {
   task: string;

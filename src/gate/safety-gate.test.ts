@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeAttachment } from "../domain/attachment.ts";
 import { buildContract } from "../domain/build-contract.ts";
@@ -6,15 +7,16 @@ import { normalizeChecks } from "../domain/check.ts";
 import type { RawAttachment, RawCheck } from "../domain/task.ts";
 import { runSafetyGate, type GateReport } from "./safety-gate.ts";
 import { fakeGithubToken, tree } from "./test-files.ts";
+import { sharedFixtures } from "../../test/support/shared-dir.ts";
 
 interface Request {
   brief: string;
   checks: RawCheck[];
   attachments: RawAttachment[];
 }
-const request = (name: string) => JSON.parse(readFileSync(`/work/shared/fixtures/tasks/${name}.json`, "utf8")) as Request;
+const request = (name: string) => JSON.parse(readFileSync(join(sharedFixtures, "tasks", `${name}.json`), "utf8")) as Request;
 const referenceFiles = (task: string) =>
-  (JSON.parse(readFileSync(`/work/shared/fixtures/llm/${task}.json`, "utf8")) as { fixtures: Array<{ responses: Array<{ files: Record<string, string> }> }> }).fixtures.map(
+  (JSON.parse(readFileSync(join(sharedFixtures, "llm", `${task}.json`), "utf8")) as { fixtures: Array<{ responses: Array<{ files: Record<string, string> }> }> }).fixtures.map(
     (f) => f.responses[0]!.files,
   );
 

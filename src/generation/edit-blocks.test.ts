@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BriefwrightError } from "../domain/errors.ts";
 import { renderFiles } from "../fake-llm/render-files.ts";
 import { applyEditBlocks, EditApplyError, EditBlockParseError, parseEditBlocks } from "./edit-blocks.ts";
+import { sharedFixtures } from "../../test/support/shared-dir.ts";
 
 function apply(files: Record<string, string>, answer: string) {
   const result = applyEditBlocks(new Map(Object.entries(files)), parseEditBlocks(answer));
@@ -215,7 +217,7 @@ describe("applyEditBlocks", () => {
 
 describe("round 2 of the reference tasks through edit blocks", () => {
   const reference = (task: string) =>
-    (JSON.parse(readFileSync(`/work/shared/fixtures/llm/${task}.json`, "utf8")) as { fixtures: Array<{ match: string[]; responses: Array<{ files: Record<string, string> }> }> }).fixtures;
+    (JSON.parse(readFileSync(join(sharedFixtures, "llm", `${task}.json`), "utf8")) as { fixtures: Array<{ match: string[]; responses: Array<{ files: Record<string, string> }> }> }).fixtures;
 
   it("turns sum-of-sales round 1 into the round 2 reference with surgical blocks", () => {
     const [round2, round1] = reference("sum-of-sales").map((f) => f.responses[0]!.files["index.html"]!);

@@ -12,9 +12,10 @@ import { z } from "zod";
 import { outputFormatLine, type OutputFormat } from "../../src/domain/output-format.ts";
 import type { FixtureFile } from "../../src/fake-llm/fixture-file.ts";
 import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts";
+import { sharedFixtures } from "../support/shared-dir.ts";
 
-const SHARED_LLM_FIXTURES = "/work/shared/fixtures/llm";
-const SHARED_TASKS = "/work/shared/fixtures/tasks";
+const SHARED_LLM_FIXTURES = join(sharedFixtures, "llm");
+const SHARED_TASKS = join(sharedFixtures, "tasks");
 
 let fake: FakeLlm | undefined;
 afterEach(async () => {

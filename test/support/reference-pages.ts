@@ -5,7 +5,9 @@ import { normalizeChecks } from "../../src/domain/check.ts";
 import type { RawAttachment, RawCheck } from "../../src/domain/task.ts";
 import type { JsCheck } from "../../src/verify/check-runner.ts";
 
-export const sharedFixturesDir = "/work/shared/fixtures";
+import { sharedFixtures } from "./shared-dir.ts";
+
+export const sharedFixturesDir = sharedFixtures;
 
 /** One round of a reference app: the files a correct answer deploys and the JS checks it must pass. */
 export interface ReferencePage {

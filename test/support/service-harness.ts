@@ -9,15 +9,15 @@ import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts
 import type { FixtureFile } from "../../src/fake-llm/fixture-file.ts";
 import { startCallbackReceiver, type CallbackReceiver } from "./callback-receiver.ts";
 import { freePort } from "./free-port.ts";
+import { sharedFixtures } from "./shared-dir.ts";
+
+export { sharedDir, sharedFixtures } from "./shared-dir.ts";
 import type { StoreDialectFixture, TestDatabase } from "./store-dialects.ts";
 import pino, { type Logger } from "pino";
 
 const run = promisify(execFile);
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
-/** `../shared` beside the repository (CI lays a copy there too). */
-export const sharedDir = resolve(repoRoot, "../shared");
-export const sharedFixtures = join(sharedDir, "fixtures");
 export const studentSecret = "dev-secret-change-me";
 
 export async function loadTaskRequest(name: string): Promise<Record<string, unknown>> {
