@@ -24,6 +24,10 @@ import { createChromiumBrowser } from "./adapters/browser/chromium-browser.ts";
 import { createCdnMirror } from "./verify/cdn-mirror.ts";
 import { createCheckRunner } from "./verify/check-runner.ts";
 import { createIdleLane } from "./pipeline/idle-lane.ts";
+import { resumeLiveChecks } from "./pipeline/live-check-stage.ts";
+
+/** How far back a start looks for live checks that never finished: older pages have moved on. */
+const liveCheckResumeWindowMs = 60 * 60 * 1000;
 
 export interface Service {
   readonly app: FastifyInstance;
@@ -166,6 +170,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   workers?.start();
+  if (workers) {
+    // Live checks wait in memory after the report; those a stop or crash cut off run again.
+    resumeLiveChecks(deps, clock.now() - liveCheckResumeWindowMs).then(
+      (count) => count > 0 && logger.info({ count }, "live checks resumed"),
+      (error) => logger.warn({ error: describeError(error) }, "live checks not resumed"),
+    );
+  }
   logger.info({ url, publicUrl: config.publicUrl, store: store.dialect, llm: model ? `${model.provider} (${model.modelId})` : "none" }, "briefwright listening");
 
   return {

@@ -1,10 +1,9 @@
 import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
 import type { DeployResult } from "../domain/task.ts";
-import { normalizeChecks } from "../domain/check.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
-import { build, contractFor, type Build } from "./build-stage.ts";
-import { checkLive, type LiveCheck } from "../verify/live-check.ts";
+import { build, type Build } from "./build-stage.ts";
 import { deploy } from "./deploy-stage.ts";
+import { historyOf, scheduleLiveCheck } from "./live-check-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import { report, type ReportOutcome } from "./report-stage.ts";
 import { RoundBudget } from "./round-budget.ts";
@@ -52,8 +51,7 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
       if (fresh.every((r) => !r || r.status === "succeeded" || r.status === "failed")) break;
       await clock.sleep(earlierRoundPollMs, options.signal);
     }
-    const prior = await store.listPriorRounds(task.id, round.round);
-    const priorChecks = prior.map((r) => ({ round: r.round, brief: r.request.brief, checks: normalizeChecks(r.request.checks) }));
+    const history = await historyOf(deps, task.id, round.round);
     const repository = request.round > 1 ? await deps.forge.readFiles(task.repoName) : undefined;
     const current = repository?.files;
 
@@ -66,8 +64,8 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
           checks: analysis.checks,
           attachments: analysis.attachments,
           current,
-          history: priorChecks,
-          rounds: [...prior.map((r) => ({ round: r.round, brief: r.request.brief })), { round: request.round, brief: request.brief }],
+          history,
+          rounds: [...history.map((r) => ({ round: r.round, brief: r.brief })), { round: request.round, brief: request.brief }],
           repoUrl: repo.repoUrl,
           pagesUrl: repo.pagesUrl,
           acceptedAt: round.createdAt,
@@ -91,31 +89,9 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
     leaveFlight();
 
-    // After the report, so it never delays it, and when no other round is building, so it
-    // never slows one down: the same checks against the live page.
+    // After the report, so it never delays it; see live-check-stage.ts.
     if (deps.checkRunner) {
-      const checkRunner = deps.checkRunner;
-      const liveCheck = () =>
-        stages.run<LiveCheck>("live-check", async () => {
-          const contract = contractFor(
-            { request, checks: analysis.checks, attachments: analysis.attachments, history: priorChecks },
-            deps.settings.maxAttachmentBytes,
-          );
-          const chosen = built.attempts.find((a) => a.attempt === built.chosenAttempt)?.verdict;
-          const live = await checkLive({
-            url: result.pagesUrl,
-            checks: contract.checks,
-            derived: built.derived,
-            runner: checkRunner,
-            before: new Map((chosen?.checks ?? []).filter((c) => c.kind === "page" || c.kind === "js").map((c) => [c.id, c.passed])),
-            checkTimeoutMs: deps.settings.checkTimeoutMs,
-          });
-          events.emit("live-check", roundId, { passed: live.passed, score: live.score, total: live.total, agrees: live.differences.length === 0, differences: [...live.differences] });
-          return live;
-        });
-      // A failure is recorded as a failed stage; the round was delivered all the same.
-      if (deps.afterRound) deps.afterRound.schedule(liveCheck);
-      else await liveCheck().catch(() => undefined);
+      await scheduleLiveCheck({ roundId, request, analysis, built, result, history }, stages, deps, deps.checkRunner);
     }
   } catch (error) {
     const retryable = error instanceof BriefwrightError ? error.isRetryable : false;

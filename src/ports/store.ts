@@ -33,6 +33,12 @@ export interface Store {
   /** Earlier rounds of the same task that succeeded, oldest first (for regression and revision). */
   listPriorRounds(taskId: string, beforeRound: number): Promise<RoundRecord[]>;
 
+  /**
+   * Rounds that succeeded at or after `since` (finish time) with no finished `live-check` stage:
+   * the live checks a stop or crash cut off. Oldest first. Read once at start, so not indexed.
+   */
+  listRoundsAwaitingLiveCheck(since: number): Promise<RoundRecord[]>;
+
   /** Moves a round (and its task's status) along. */
   updateRound(roundId: string, patch: RoundPatch): Promise<void>;
 

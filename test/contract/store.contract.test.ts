@@ -276,6 +276,29 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
       expect(prior.map((r) => r.round)).toEqual([1, 3]);
       expect(await store.listPriorRounds(rounds[0]!.taskId, 1)).toEqual([]);
     });
+
+    it("lists recently succeeded rounds whose live check never finished, oldest first", async () => {
+      const at = 1_000_000_000;
+      const rounds = [];
+      for (const n of [1, 2, 3, 4, 5, 6]) rounds.push(await store.acceptRound(accept({ task: `live-${n}` }, { now: at + n })));
+      const [tooOld, checked, checkFailed, cutOff, never, stillRunning] = rounds.map((r) => r.roundId) as [string, string, string, string, string, string];
+      const finish = (roundId: string, finishedAt: number) => store.updateRound(roundId, { status: "succeeded", finishedAt, now: finishedAt });
+      const liveCheck = (status: StageRecord["status"]): StageRecord => ({ name: "live-check", status, attempt: 1, startedAt: at + 500, finishedAt: status === "running" ? null : at + 600, output: null, error: null });
+      await finish(tooOld, at + 50);
+      await finish(checked, at + 300);
+      await store.saveStage(checked, liveCheck("succeeded"));
+      await finish(checkFailed, at + 300);
+      await store.saveStage(checkFailed, liveCheck("failed"));
+      await finish(never, at + 200);
+      await finish(cutOff, at + 400);
+      await store.saveStage(cutOff, liveCheck("running"));
+      await store.updateRound(stillRunning, { status: "running", now: at + 400 });
+
+      const awaiting = await store.listRoundsAwaitingLiveCheck(at + 100);
+      expect(awaiting.map((r) => r.id)).toEqual([never, cutOff]);
+      expect(awaiting[0]).toMatchObject({ status: "succeeded", finishedAt: at + 200, request: { task: "live-5" } });
+      expect((await store.listRoundsAwaitingLiveCheck(at)).map((r) => r.id)).toEqual([tooOld, never, cutOff]);
+    });
   });
 
   describe("listTasks", () => {

@@ -92,4 +92,53 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
     second.child.kill("SIGTERM");
     await new Promise((r) => second.child.once("exit", r));
   });
+
+  it("a live check cut off by a crash right after the report runs after restart", async () => {
+    database = await dialect.databaseUrl();
+    llm = await startFakeLlm({ fixtures: [{ fixtures: [{ match: ["live-resume-brief"], responses: [{ files: { "index.html": page } }] }] }] });
+    receiver = await startCallbackReceiver();
+    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2" });
+
+    const first = await startServiceProcess(env);
+    children.push(first.child);
+    const request = {
+      ...(await loadTaskRequest("github-user-created-r1")),
+      task: "live-resume",
+      brief: "live-resume-brief: a page with #ok",
+      checks: ["js: !!document.querySelector('#ok')"],
+      secret: studentSecret,
+      evaluation_url: receiver.url,
+    } as Record<string, unknown>;
+    const ack = await fetch(`${first.url}/api/v1/tasks/ready`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+    expect(ack.status).toBe(200);
+    const taskId = ((await ack.json()) as { task_id: string }).task_id;
+    // Once the round has recorded its delivered report, the live check still waits out a grace
+    // second: killed now, it never ran here. (Killed before the 200 was recorded, the round
+    // would report again after restart: a report counts as delivered once acknowledged.)
+    await receiver.waitFor((r) => r.body.nonce === request.nonce, 60_000);
+    for (let i = 0; i < 500; i++) {
+      const detail = await fetch(`${first.url}/api/v1/tasks/${taskId}`).then((r) => r.json());
+      if (detail.rounds[0].status === "succeeded") break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    first.child.kill("SIGKILL");
+    await new Promise((r) => first.child.once("exit", r));
+
+    const restartedAt = Date.now();
+    const second = await startServiceProcess(env);
+    children.push(second.child);
+    let round: { live_check: { passed: boolean } | null; stages: { name: string; status: string; started_at: string }[] } | undefined;
+    for (let i = 0; i < 300 && !round?.live_check; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      round = (await fetch(`${second.url}/api/v1/tasks/${taskId}`).then((r) => r.json())).rounds[0];
+    }
+    expect(round?.live_check).toMatchObject({ passed: true });
+    const stage = round!.stages.find((s) => s.name === "live-check")!;
+    expect(stage.status).toBe("succeeded");
+    expect(Date.parse(stage.started_at)).toBeGreaterThanOrEqual(restartedAt);
+    // Still one report: resuming the live check does not touch the delivered round.
+    expect(receiver.received.filter((r) => r.body.nonce === request.nonce)).toHaveLength(1);
+    second.child.kill("SIGTERM");
+    await new Promise((r) => second.child.once("exit", r));
+  });
 });

@@ -169,6 +169,31 @@ export class KyselyStore implements Store {
     });
   }
 
+  listRoundsAwaitingLiveCheck(since: number): Promise<RoundRecord[]> {
+    return this.run("list rounds awaiting a live check", async () => {
+      const rows = await this.db
+        .selectFrom("rounds")
+        .selectAll()
+        .where("status", "=", "succeeded")
+        .where("finished_at", ">=", since)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("stages")
+                .select("stages.name")
+                .whereRef("stages.round_id", "=", "rounds.id")
+                .where("stages.name", "=", "live-check")
+                .where("stages.status", "in", ["succeeded", "failed"]),
+            ),
+          ),
+        )
+        .orderBy("finished_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toRoundRecord);
+    });
+  }
+
   listPriorRounds(taskId: string, beforeRound: number): Promise<RoundRecord[]> {
     return this.run("list prior rounds", async () => {
       const rows = await this.db
