@@ -28,6 +28,21 @@ function startServiceProcess(env: Record<string, string>): Promise<{ child: Chil
   });
 }
 
+/** Posts a round 1 of `task` whose brief carries `<task>-brief`, the fixtures' match string. */
+async function postRound(serviceUrl: string, task: string, evaluationUrl: string) {
+  const request = {
+    ...(await loadTaskRequest("github-user-created-r1")),
+    task,
+    brief: `${task}-brief: a page with #ok`,
+    checks: ["js: !!document.querySelector('#ok')"],
+    secret: studentSecret,
+    evaluation_url: evaluationUrl,
+  } as Record<string, unknown>;
+  const ack = await fetch(`${serviceUrl}/api/v1/tasks/ready`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+  expect(ack.status).toBe(200);
+  return { request, taskId: ((await ack.json()) as { task_id: string }).task_id };
+}
+
 describe.each(storeDialects)("crash and restart on $name", (dialect) => {
   let llm: FakeLlm | undefined;
   let receiver: CallbackReceiver | undefined;
@@ -51,16 +66,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
 
     const first = await startServiceProcess(env);
     children.push(first.child);
-    const request = {
-      ...(await loadTaskRequest("github-user-created-r1")),
-      task: "crash-restart",
-      brief: "crash-restart-brief: a page with #ok",
-      checks: ["js: !!document.querySelector('#ok')"],
-      secret: studentSecret,
-      evaluation_url: receiver.url,
-    } as Record<string, unknown>;
-    const ack = await fetch(`${first.url}/api/v1/tasks/ready`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
-    expect(ack.status).toBe(200);
+    const { request } = await postRound(first.url, "crash-restart", receiver.url);
     // Wait until the model call is in flight, then kill the process without any chance to clean up.
     const deadline = Date.now() + 20_000;
     while (!llm.requests.some((r) => r.fileProducing) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -101,17 +107,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
 
     const first = await startServiceProcess(env);
     children.push(first.child);
-    const request = {
-      ...(await loadTaskRequest("github-user-created-r1")),
-      task: "live-resume",
-      brief: "live-resume-brief: a page with #ok",
-      checks: ["js: !!document.querySelector('#ok')"],
-      secret: studentSecret,
-      evaluation_url: receiver.url,
-    } as Record<string, unknown>;
-    const ack = await fetch(`${first.url}/api/v1/tasks/ready`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
-    expect(ack.status).toBe(200);
-    const taskId = ((await ack.json()) as { task_id: string }).task_id;
+    const { request, taskId } = await postRound(first.url, "live-resume", receiver.url);
     // Once the round has recorded its delivered report, the live check still waits out a grace
     // second: killed now, it never ran here. (Killed before the 200 was recorded, the round
     // would report again after restart: a report counts as delivered once acknowledged.)

@@ -417,17 +417,25 @@ describe("fake-llm scripted tool calls", () => {
   });
 });
 
+/** Streams `request` and expects the plain answer's text, in several deltas, with its usage. */
+async function expectStreamedLikePlain(
+  request: Parameters<typeof streamText>[0],
+  plain: { readonly text: string; readonly usage: { readonly inputTokens?: number; readonly outputTokens?: number } },
+): Promise<void> {
+  const streamed = streamText(request);
+  const deltas: string[] = [];
+  for await (const delta of streamed.textStream) deltas.push(delta);
+  expect(deltas.length).toBeGreaterThan(1);
+  expect(deltas.join("")).toBe(plain.text);
+  expect(await streamed.usage).toMatchObject({ inputTokens: plain.usage.inputTokens, outputTokens: plain.usage.outputTokens });
+}
+
 describe("fake-llm wire protocols", () => {
   it("streams the same text as the plain answer, in several deltas, with the same usage", async () => {
     const server = await start(SHARED_LLM_FIXTURES);
     const request = { model: openai(server)("coder"), system: system("file-blocks"), prompt: "Add #product-sales", maxRetries: 0 };
     const plain = await generateText(request);
-    const streamed = streamText(request);
-    const deltas: string[] = [];
-    for await (const delta of streamed.textStream) deltas.push(delta);
-    expect(deltas.length).toBeGreaterThan(1);
-    expect(deltas.join("")).toBe(plain.text);
-    expect(await streamed.usage).toMatchObject({ inputTokens: plain.usage.inputTokens, outputTokens: plain.usage.outputTokens });
+    await expectStreamedLikePlain(request, plain);
     expect(plain.usage.inputTokens).toBe(server.requests[0]?.usage?.promptTokens);
     expect(plain.usage.outputTokens).toBe(server.requests[0]?.usage?.completionTokens);
   });
@@ -577,12 +585,7 @@ describe("fake-llm Anthropic Messages API", () => {
     expect(plain.finishReason).toBe("stop");
     expect(plain.usage).toMatchObject({ inputTokens: server.requests[0]?.usage?.promptTokens, outputTokens: server.requests[0]?.usage?.completionTokens });
 
-    const streamed = streamText(request);
-    const deltas: string[] = [];
-    for await (const delta of streamed.textStream) deltas.push(delta);
-    expect(deltas.length).toBeGreaterThan(1);
-    expect(deltas.join("")).toBe(plain.text);
-    expect(await streamed.usage).toMatchObject({ inputTokens: plain.usage.inputTokens, outputTokens: plain.usage.outputTokens });
+    await expectStreamedLikePlain(request, plain);
     expect(server.requests.map((r) => [r.route, r.stream, r.fileProducing])).toEqual([
       ["anthropic-messages", false, true],
       ["anthropic-messages", true, true],
