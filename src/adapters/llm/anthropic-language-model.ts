@@ -2,7 +2,7 @@ import { createAnthropic } from "@ai-sdk/anthropic";
 import { wrapLanguageModel, type LanguageModelMiddleware } from "ai";
 import type { LanguageModel } from "../../ports/language-model.ts";
 import { createAiSdkLanguageModel } from "./ai-sdk-language-model.ts";
-import type { HostedLanguageModelSettings } from "./hosted-language-model-settings.ts";
+import { hostedAdapterOptions, type HostedLanguageModelSettings } from "./hosted-language-model-settings.ts";
 
 /** Anthropic's public API base, version path included. */
 export const defaultAnthropicBaseUrl = "https://api.anthropic.com/v1";
@@ -17,25 +17,8 @@ export type AnthropicLanguageModelSettings = HostedLanguageModelSettings;
  * (`output_config.format` on models that take it, else the same tool with that schema).
  */
 export function createAnthropicLanguageModel(settings: AnthropicLanguageModelSettings): LanguageModel {
-  const baseUrl = (settings.baseUrl ?? defaultAnthropicBaseUrl).replace(/\/+$/, "");
-  const chatModel = createAnthropic({
-    name: settings.provider ?? "anthropic",
-    baseURL: baseUrl,
-    apiKey: settings.apiKey,
-    ...(settings.fetch ? { fetch: settings.fetch } : {}),
-  }).messages(settings.model);
-  return createAiSdkLanguageModel(
-    {
-      provider: settings.provider ?? "anthropic",
-      model: settings.model,
-      baseUrl,
-      apiKey: settings.apiKey,
-      timeoutMs: settings.timeoutMs,
-      supportsImages: settings.supportsImages ?? true,
-      supportsTools: settings.supportsTools ?? true,
-    },
-    wrapLanguageModel({ model: chatModel, middleware: anyJsonObject }),
-  );
+  const { sdk, adapter } = hostedAdapterOptions(settings, { provider: "anthropic", baseUrl: defaultAnthropicBaseUrl });
+  return createAiSdkLanguageModel(adapter, wrapLanguageModel({ model: createAnthropic(sdk).messages(settings.model), middleware: anyJsonObject }));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import type { LanguageModel } from "../../ports/language-model.ts";
 import { createAiSdkLanguageModel } from "./ai-sdk-language-model.ts";
-import type { HostedLanguageModelSettings } from "./hosted-language-model-settings.ts";
+import { hostedAdapterOptions, type HostedLanguageModelSettings } from "./hosted-language-model-settings.ts";
 
 /** Gemini's public API base, version path included. */
 export const defaultGeminiBaseUrl = "https://generativelanguage.googleapis.com/v1beta";
@@ -15,24 +15,6 @@ export type GeminiLanguageModelSettings = HostedLanguageModelSettings;
  * as `functionDeclarations`, without JSON mode (Gemini 2.x refuses the two together with 400).
  */
 export function createGeminiLanguageModel(settings: GeminiLanguageModelSettings): LanguageModel {
-  const baseUrl = (settings.baseUrl ?? defaultGeminiBaseUrl).replace(/\/+$/, "");
-  const chatModel = createGoogleGenerativeAI({
-    name: settings.provider ?? "gemini",
-    baseURL: baseUrl,
-    apiKey: settings.apiKey,
-    ...(settings.fetch ? { fetch: settings.fetch } : {}),
-  }).chat(settings.model);
-  return createAiSdkLanguageModel(
-    {
-      provider: settings.provider ?? "gemini",
-      model: settings.model,
-      baseUrl,
-      apiKey: settings.apiKey,
-      timeoutMs: settings.timeoutMs,
-      supportsImages: settings.supportsImages ?? true,
-      supportsTools: settings.supportsTools ?? true,
-      jsonModeWithTools: false,
-    },
-    chatModel,
-  );
+  const { sdk, adapter } = hostedAdapterOptions(settings, { provider: "gemini", baseUrl: defaultGeminiBaseUrl });
+  return createAiSdkLanguageModel({ ...adapter, jsonModeWithTools: false }, createGoogleGenerativeAI(sdk).chat(settings.model));
 }
