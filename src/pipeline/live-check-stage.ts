@@ -1,10 +1,9 @@
 import { normalizeChecks } from "../domain/check.ts";
 import type { DeployResult, TaskRequest } from "../domain/task.ts";
-import { describeError } from "../domain/errors.ts";
 import { checkLive, type LiveCheck } from "../verify/live-check.ts";
 import type { CheckRunner } from "../verify/check-runner.ts";
 import type { Analysis } from "./analyze-stage.ts";
-import { contractFor, type Build } from "./build-stage.ts";
+import { contractFor, type Build, type BuildInput } from "./build-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import { RoundBudget } from "./round-budget.ts";
 import { StageRunner } from "./stage-runner.ts";
@@ -16,7 +15,7 @@ export interface LiveCheckInput {
   readonly analysis: Analysis;
   readonly built: Build;
   readonly result: DeployResult;
-  readonly history: ReadonlyArray<{ readonly round: number; readonly brief: string; readonly checks: Analysis["checks"] }>;
+  readonly history: BuildInput["history"];
 }
 
 /**
@@ -69,25 +68,21 @@ export async function historyOf(deps: Pick<PipelineDeps, "store">, taskId: strin
 /**
  * Live checks that a stop or crash cut off (the idle lane lives in memory): at start, every round
  * that succeeded since `since` without a finished live check gets one, from its checkpoints.
- * Returns how many were scheduled.
+ * Returns how many were scheduled; a store failure rejects, for the caller to log.
  */
 export async function resumeLiveChecks(deps: PipelineDeps, since: number): Promise<number> {
   const checkRunner = deps.checkRunner;
   if (!checkRunner) return 0;
   let scheduled = 0;
   for (const round of await deps.store.listRoundsAwaitingLiveCheck(since)) {
-    try {
-      const stages = await StageRunner.load(round.id, deps, new RoundBudget(round.deadlineAt, deps.clock));
-      const analysis = stages.outputOf<Analysis>("analyze");
-      const built = stages.outputOf<Build>("build");
-      const result = round.result ?? stages.outputOf<DeployResult>("deploy");
-      if (!analysis || !built || !result) continue;
-      const history = await historyOf(deps, round.taskId, round.round);
-      void scheduleLiveCheck({ roundId: round.id, request: round.request, analysis, built, result, history }, stages, deps, checkRunner);
-      scheduled++;
-    } catch (error) {
-      deps.events.emit("stage-fail", round.id, { stage: "live-check", durationMs: 0, error: `could not resume: ${describeError(error)}`, code: "internal", retryable: false });
-    }
+    const stages = await StageRunner.load(round.id, deps, new RoundBudget(round.deadlineAt, deps.clock));
+    const analysis = stages.outputOf<Analysis>("analyze");
+    const built = stages.outputOf<Build>("build");
+    const result = round.result ?? stages.outputOf<DeployResult>("deploy");
+    if (!analysis || !built || !result) continue;
+    const history = await historyOf(deps, round.taskId, round.round);
+    void scheduleLiveCheck({ roundId: round.id, request: round.request, analysis, built, result, history }, stages, deps, checkRunner);
+    scheduled++;
   }
   return scheduled;
 }
