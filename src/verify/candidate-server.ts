@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { contentType as lookupContentType } from "mime-types";
+import { contentTypeFor } from "../domain/content-type.ts";
 import { BriefwrightError } from "../domain/errors.ts";
 import type { FileTree } from "../domain/files.ts";
 
@@ -44,10 +43,6 @@ const jekyllExcluded = new Set(["node_modules", "Gemfile", "Gemfile.lock", "vend
 
 function jekyllHides(filePath: string): boolean {
   return filePath.split("/").some((segment) => segment.startsWith("_") || segment.startsWith(".") || segment.startsWith("#") || segment.endsWith("~") || jekyllExcluded.has(segment));
-}
-
-function contentTypeOf(filePath: string): string {
-  return lookupContentType(path.posix.basename(filePath)) || "application/octet-stream";
 }
 
 /**
@@ -111,7 +106,7 @@ export async function startCandidateServer(files: FileTree, options: CandidateSe
       return notFound(response, request, true);
     }
     const direct = relative === "" || relative.endsWith("/") ? undefined : published.get(relative);
-    if (direct) return send(response, request, 200, direct, contentTypeOf(relative));
+    if (direct) return send(response, request, 200, direct, contentTypeFor(relative));
     const folder = relative === "" || relative.endsWith("/") ? relative : `${relative}/`;
     const index = published.get(`${folder}index.html`);
     if (index) {
