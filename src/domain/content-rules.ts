@@ -172,13 +172,16 @@ function nameOf(m: RegExpMatchArray, offset = 1): string {
  * next to a word that says key, field, property, object or a type.
  */
 export function jsonFieldsIn(text: string): JsonShape | undefined {
-  if (!/\b(?:keys?|fields?|propert(?:y|ies)|attributes?|objects?|entr(?:y|ies)|members?|equal|=|value|set\s+to)\b|\(\s*(?:string|str|number|int|integer|float|bool|boolean|list|array|object)\s*\)/i.test(text)) return undefined;
+  const typed = new RegExp(`\\(\\s*${typeWord}\\s*\\)|:\\s*${typeWord}\\b|\\b(?:as|is|of\\s+type)\\s+(?:an?\\s+)?${typeWord}\\b`, "i");
+  if (!/\b(?:keys?|fields?|propert(?:y|ies)|attributes?|objects?|entr(?:y|ies)|members?|equal|value|set\s+to)\b|=/i.test(text) && !typed.test(text)) return undefined;
   const quoted = new RegExp(quotedName.source, "g");
   const mentions = [...text.matchAll(quoted)].map((m) => ({ name: nameOf(m), index: m.index, end: m.index + m[0].length }));
   if (mentions.length === 0) return undefined;
   const fields: JsonField[] = [];
   let nested: { key: string; fields: JsonField[] } | undefined;
+  let consumedUntil = -1;
   for (const mention of mentions) {
+    if (mention.index < consumedUntil) continue;
     if (/\.(?:json|csv|md|txt|html|svg|xml)$/i.test(mention.name)) continue;
     const after = text.slice(mention.end, mention.end + 60);
     const objectWith = /^\s*(?:\(\s*object\s*\)\s*)?(?:key\s+|field\s+|property\s+)?(?:is\s+an?\s+|as\s+an?\s+|an?\s+)?(?:object|dict|dictionary|map)\s+(?:with|containing|that\s+has|having|holding)\b/i.exec(after);
@@ -199,6 +202,7 @@ export function jsonFieldsIn(text: string): JsonShape | undefined {
       const raw = literal[1]!;
       const value = /^["']/.test(raw) ? raw.slice(1, -1) : raw === "true" ? true : raw === "false" ? false : raw === "null" ? null : Number(raw);
       shape = { kind: "literal", value };
+      consumedUntil = mention.end + literal.index + literal[0].length;
     }
     const field = { key: mention.name, shape };
     // After `'max' object with …`, the keys that follow belong to it until one is introduced with
@@ -261,13 +265,13 @@ export function shapesIn(text: string): ShapeMention[] {
 // Phrases
 
 const negation = /\b(?:not|never|n't|no\s+longer)\b/i;
-const commitVerb = "(?:commit(?:ted)?|push(?:ed)?|check(?:ed)?\\s+in|includ(?:e|ed)|add(?:ed)?|upload(?:ed)?|publish(?:ed)?|track(?:ed)?|stor(?:e|ed)|kep[t]?|keep|present|version(?:ed)?|in\\s+(?:the\\s+)?(?:repo(?:sitory)?|commit|tree|git))";
+const commitVerb = "(?:commit(?:ted|ting|s)?|push(?:ed|ing|es)?|check(?:ed|ing)?\\s+in|includ(?:e|ed|ing|es)|add(?:ed|ing|s)?|upload(?:ed|ing)?|publish(?:ed|ing)?|track(?:ed|ing)?|stor(?:e|ed|ing)|contain(?:s|ed|ing)?|have|has|present|version(?:ed)?|part\\s+of\\s+(?:the\\s+)?(?:repo(?:sitory)?|commit|tree)|in\\s+(?:the\\s+)?(?:repo(?:sitory)?|commit|tree|git))";
 
 function forbids(text: string, path: PathMention): boolean {
   const before = text.slice(Math.max(0, path.index - 80), path.index);
   const after = text.slice(path.end, path.end + 80);
   // do not commit X · don't push X · never include X · must not add X · without committing X · exclude X · keep X out
-  if (new RegExp(`\\b(?:do\\s+not|don't|dont|never|must\\s+not|mustn't|should\\s+not|shouldn't|shall\\s+not|cannot|can't|without|avoid|refrain\\s+from)\\s+(?:ever\\s+)?(?:be\\s+)?${commitVerb.replace("present|", "")}(?:ing)?\\b[^.;]*$`, "i").test(before)) return true;
+  if (new RegExp(`\\b(?:do\\s+not|does\\s+not|doesn't|don't|dont|never|must\\s+not|mustn't|should\\s+not|shouldn't|shall\\s+not|cannot|can't|without|avoid|refrain\\s+from)\\s+(?:ever\\s+)?(?:be\\s+)?${commitVerb.replace("present|", "")}\\b[^.;]*$`, "i").test(before)) return true;
   // exclude X from the repo · keep X out of git · leave X out of the commit · gitignore X
   if (/\bgit-?ignor(?:e|ed|ing)\s*$/i.test(before)) return true;
   if (/\b(?:exclude|excluding|omit|omitting|ignore|leave|keep)\b[^.;]{0,20}$/i.test(before) && /^\W*\s+(?:out\s+)?(?:of|from)\s+(?:the\s+|your\s+)?(?:repo|repository|commit|commits|git|version\s+control|tree)\b|^\W*\s+(?:via|in|with|using)\s+(?:a\s+|the\s+)?\.gitignore/i.test(after)) return true;
@@ -292,7 +296,7 @@ const idPhrase =
   /\b(?:(?:has|have|contains?|includes?|with|shows?|render(?:s)?)\s+(?:an?\s+|the\s+)?(?:[a-z0-9]+\s+)?(?:element|tag|node|container|div|span|section|table|canvas|button|form)s?\s+(?:with\s+)?(?:the\s+)?ids?\s*(?:=\s*|of\s+|:\s*)?|\belement\s+(?:with\s+)?(?:the\s+)?id\s*(?:=\s*)?|\bid\s*=\s*|\bids?\s+(?:of\s+)?)(?:"|'|`|“|#)?([A-Za-z][\w-]*)["'`”]?(?:\s+(?:exists?|is\s+present|is\s+rendered|is\s+in\s+the\s+(?:page|DOM|HTML)))?/i;
 
 const plainNumbersPhrase =
-  /\b(?:without|no|not\s+use|never\s+use|free\s+of)\s+(?:any\s+)?(?:thousands?|digit|number)?[\s-]*(?:separators?|grouping|commas?)\b|\b(?:numbers?|values?|figures?|amounts?|integers?)\s+(?:are\s+|must\s+be\s+|should\s+be\s+|is\s+)?(?:shown|displayed|printed|rendered|written)\s+(?:plainly|plain|raw|unformatted|as\s+(?:plain|raw)\s+(?:numbers?|digits|integers?))|\b(?:plain|raw|unformatted)\s+(?:numbers?|integers?|numeric\s+values?|digits)\b|\bnot?\s+(?:locale|toLocaleString)\s+format/i;
+  /\b(?:without|no|not\s+use|never\s+use|free\s+of)\s+(?:any\s+)?(?:thousands?|digit|number)?[\s-]*(?:separators?|grouping|commas?)\b|\b(?:numbers?|values?|figures?|amounts?|integers?|totals?|counts?|prices?)\s+(?:are\s+|must\s+be\s+|should\s+be\s+|is\s+)?(?:shown|displayed|printed|rendered|written)\s+(?:plainly|plain|raw|unformatted|as\s+(?:plain|raw)\s+(?:numbers?|digits|integers?))|\b(?:plain|raw|unformatted)\s+(?:numbers?|integers?|numeric\s+values?|digits)\b|\bnot?\s+(?:locale|toLocaleString)\s+format/i;
 
 // A brief that asks for a format: grouping, currency or locale formatting is wanted, not plain.
 const formatRequested =
@@ -455,7 +459,7 @@ export function briefRulesOf(brief: string): BriefRule[] {
     for (const path of paths) {
       if (forbidden.has(path.path)) continue;
       const before = text.slice(Math.max(0, path.index - 100), path.index);
-      if (/\b(?:create|creates|add|adds|write|writes|commit|commits|include|includes|save|saves|generate|generates|produce|produces|put|publish|provide|ship|make|makes|contain(?:s|ing)?|with\s+(?:a|an)|named|called|also)\b(?![^.;]*\b(?:fetch|load|read|from|attached|attachment)\b)[^.;]*$/i.test(before) || /^[-*+\s\d.)]*$/.test(before)) {
+      if (/\b(?:create|creates|add|adds|write|writes|commit|commits|include|includes|save|saves|generate|generates|produce|produces|put|publish|provide|ship|make|makes|contain(?:s|ing)?|with\s+(?:a|an)|named|called|also)\b(?![^.;]*\b(?:fetch\w*|load\w*|read\w*|from|attached|attachments?|uses?|using|parses?|parsing|converts?|renders?)\b)[^.;]*$/i.test(before) || /^[-*+\s\d.)]*$/.test(before)) {
         add({ kind: "file-exists", path: path.path }, text);
       }
       if (/\b(?:valid|well-formed|parseable|parsable|proper)\s+(?:svg|xml|json|csv)\b/i.test(text)) {
@@ -474,6 +478,13 @@ export function briefRulesOf(brief: string): BriefRule[] {
     }
     if (plainNumbersPhrase.test(text) && !formatRequested.test(brief)) add({ kind: "plain-numbers" }, text);
     if (paths.length > 0) previous = { paths, paragraph: sentence.paragraph };
+  }
+
+  // A file the brief forbids anywhere is not one it asks to create ("produce result.json … do not commit it").
+  const forbiddenPaths = new Set(found.flatMap((f) => (f.rule.kind === "file-absent" ? [f.rule.path] : [])));
+  for (let i = found.length - 1; i >= 0; i--) {
+    const rule = found[i]!.rule;
+    if (rule.kind !== "file-absent" && "path" in rule && forbiddenPaths.has(rule.path)) found.splice(i, 1);
   }
 
   // A page that shows values from a data file is compared with that file strictly: numbers plain,

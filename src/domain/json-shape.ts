@@ -104,7 +104,19 @@ export function parseJsonShape(source: string): JsonShape | undefined {
   const take = () => tokens[position++];
   const isPunct = (token: Token | undefined, v: string) => token?.t === "punct" && token.v === v;
 
+  // `true|false`, `str | null`, `int|float`: a union is the one type both sides share, else any.
   function value(): JsonShape | undefined {
+    const first = single();
+    if (!first || !isPunct(peek(), "|")) return first;
+    take();
+    const other = value();
+    if (!other) return undefined;
+    const typeOf = (shape: JsonShape): string => (shape.kind === "type" ? shape.type : shape.kind === "literal" ? (shape.value === null ? "null" : typeof shape.value) : shape.kind);
+    const a = typeOf(first);
+    return { kind: "type", type: a === typeOf(other) && a !== "object" && a !== "array" ? (a as JsonType) : "any" };
+  }
+
+  function single(): JsonShape | undefined {
     const token = take();
     if (!token) return undefined;
     if (token.t === "punct" && token.v === "{") return object();
@@ -126,15 +138,7 @@ export function parseJsonShape(source: string): JsonShape | undefined {
       if (/^(?:false|False|FALSE)$/.test(word)) return { kind: "literal", value: false };
       if (/^(?:null|None)$/.test(word)) return { kind: "literal", value: null };
       const type = jsonTypeOf(word);
-      if (!type) return undefined;
-      // `str | null`, `int|float`: a union widens to the wider type; we keep it simple and accept either.
-      if (isPunct(peek(), "|")) {
-        take();
-        const other = value();
-        if (!other) return undefined;
-        return { kind: "type", type: other.kind === "type" && other.type === type ? type : "any" };
-      }
-      return { kind: "type", type };
+      return type ? { kind: "type", type } : undefined;
     }
     return undefined;
   }

@@ -4,7 +4,7 @@
  *
  * - `words`: what a reader would call words. Markdown or HTML syntax is removed first (heading
  *   marks, emphasis, list bullets, link targets, image addresses, tags, code fences); then a word
- *   is a run of letters, digits, apostrophes and hyphens holding at least one letter or digit.
+ *   is a run of letters and digits, joined by apostrophes, hyphens, underscores or points.
  *   So "well-known" and "don't" are one word each, "3.5" one, a lone "—" or "-" none, "this—that"
  *   (an em dash with no spaces) two.
  * - `tokens`: the file's raw text split on white space, as `wc -w` or Python's `str.split()` would
@@ -27,8 +27,8 @@ export function wordCountFormatOf(path: string): WordCountFormat {
   return "plain";
 }
 
-// Letters, digits and marks, joined by apostrophes, hyphens and decimal points inside a word.
-const wordPattern = /[\p{L}\p{N}\p{M}]+(?:['’.\-‐][\p{L}\p{N}\p{M}]+)*/gu;
+// Letters, digits and marks, joined by apostrophes, hyphens, underscores and decimal points inside a word.
+const wordPattern = /[\p{L}\p{N}\p{M}]+(?:['’._\-‐][\p{L}\p{N}\p{M}]+)*/gu;
 
 export function countWords(text: string, format: WordCountFormat = "plain"): WordCount {
   const clean = text.replace(/^\uFEFF/, "");
