@@ -22,6 +22,8 @@ export interface AssembleInput {
   readonly acceptedAt: number;
   /** The model's README prose, when it wrote some. */
   readonly prose?: ReadmeProse;
+  /** Paths the safety gate will drop (files the brief says not to commit): the README does not list them. */
+  readonly leftOut?: ReadonlySet<string>;
 }
 
 function titleOf(files: ReadonlyMap<string, Buffer>, fallback: string): string {
@@ -45,7 +47,7 @@ export function assemble(input: AssembleInput): Map<string, Buffer> {
     pagesUrl: input.pagesUrl,
     repoUrl: input.repoUrl,
     rounds: input.rounds,
-    files,
+    files: input.leftOut?.size ? new Map([...files].filter(([path]) => !input.leftOut!.has(path))) : files,
     attachments: input.attachments.map((a) => a.name),
     licenseHolder: input.licenseHolder,
     prose: input.prose,

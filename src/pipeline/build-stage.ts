@@ -123,6 +123,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
   const promptInput = { request, checks: input.checks, attachments: input.attachments, contract, fetched: fetched.all(), current: input.current, history: input.history };
   let conversation = startConversation(promptInput);
   const attachmentBytes = new Map(input.attachments.map((a) => [a.name, Buffer.from(a.base64, "base64")]));
+  const leftOut = new Set(contract.rules.flatMap(({ rule }) => (rule.kind === "file-absent" ? [rule.path] : [])));
   const derived = await deriveNaturalChecks(input, deps, contract);
   const attempts: BuildAttempt[] = [];
   const maxCalls = settings.buildMaxAttempts + (deps.checkRunner ? settings.repairMaxAttempts : 0);
@@ -172,6 +173,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
         licenseHolder: settings.licenseHolder,
         acceptedAt: input.acceptedAt,
         prose,
+        leftOut,
       });
     const gate = await runSafetyGate({ files: assembleWith(), previous: base, contract, brief: request.brief, knownSecrets: settings.knownSecrets });
     for (const decision of gate.decisions.filter((d) => !(d.passed && d.severity === "block"))) {

@@ -167,6 +167,10 @@ describe(`content rules end to end on ${dialect.name}`, () => {
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
       expect((await git(clone.dir, "ls-files")).split("\n")).not.toContain("result.json");
+      // The README's file list names the committed files only (its round history quotes the brief).
+      const readme = await readFile(join(clone.dir, "README.md"), "utf8");
+      expect(readme).toContain("- `index.html` —");
+      expect(readme).not.toContain("- `result.json`");
     } finally {
       await clone.cleanup();
     }
