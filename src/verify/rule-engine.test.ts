@@ -79,8 +79,8 @@ describe("rule engine: files", () => {
 describe("rule engine: page rules become expressions for the browser", () => {
   // The expressions run in Chromium in the e2e test; here, in a stand-in `document`, so each
   // rule's pass and its failure message are pinned without a browser.
-  function run(rule: ContentRule, document: { title?: string; ids?: string[]; text?: string }): { passed: boolean; error?: string } {
-    const check = ruleCheck(rule, new Map(), new Map());
+  function run(rule: ContentRule, document: { title?: string; ids?: string[]; text?: string }, files = new Map<string, Buffer>()): { passed: boolean; error?: string } {
+    const check = ruleCheck(rule, files, new Map());
     if (check.on !== "page") throw new Error("expected a page check");
     const fake = { title: document.title ?? "", getElementById: (id: string) => ((document.ids ?? []).includes(id) ? {} : null), body: { innerText: document.text ?? "" } };
     try {
@@ -99,4 +99,10 @@ describe("rule engine: page rules become expressions for the browser", () => {
     ["grouped numbers", { kind: "plain-numbers" }, { text: "Max 25,000,000 in FY2021" }, { passed: false, error: "the page shows numbers with thousands separators (25,000,000); show them plainly, exactly as in the data, e.g. 25000000" }],
     ["narrow-space grouping", { kind: "plain-numbers" }, { text: "Max 25\u202f000\u202f000" }, { passed: false, error: expect.stringContaining("25000000") as unknown as string }],
   ])("%s", (_, rule, document, outcome) => expect(run(rule, document)).toEqual(outcome));
+
+  it("lets the page show a grouped number the data itself holds, but no other", () => {
+    const files = new Map([["sales.csv", Buffer.from('region,units\nNorth,"1,250"\n')]]);
+    expect(run({ kind: "plain-numbers" }, { text: "North: 1,250" }, files)).toEqual({ passed: true });
+    expect(run({ kind: "plain-numbers" }, { text: "North: 1,250 — total 2,500" }, files)).toMatchObject({ passed: false, error: expect.stringContaining("(2,500)") });
+  });
 });
