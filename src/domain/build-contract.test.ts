@@ -308,6 +308,29 @@ describe("buildContract on invented briefs", () => {
   });
 });
 
+describe("content rules in the contract", () => {
+  it("holds rules from the brief and the checks once each, the check naming a rule both state", () => {
+    const contract = contractOf("Write story.md, a story of 300-400 words. Do not commit out.json.", ["story.md has 300-400 words", "about.md contains exactly three words"]);
+    expect(contract.rules.map((r) => [r.id, r.source, r.rule.kind])).toEqual([
+      ["c1", "check", "word-count"],
+      ["brief.r2", "brief", "file-exists"],
+      ["brief.r3", "brief", "file-absent"],
+      ["c2", "check", "word-count"],
+    ]);
+    expect(files(contract)).not.toContain("out.json");
+  });
+
+  it("lets this round's rule replace an earlier round's rule about the same file or title", () => {
+    const contract = contractOf('Extend story.md to 600-700 words and set the title to "Tales 2".', [], [], [{ brief: 'Write story.md in 300-400 words and set the title to "Tales".', checks: normalizeChecks(["about.md contains exactly three words"]) }]);
+    const rules = contract.rules.map((r) => [r.origin, r.rule]);
+    expect(rules).toContainEqual(["current", { kind: "word-count", path: "story.md", min: 600, max: 700 }]);
+    expect(rules).toContainEqual(["current", { kind: "title", text: "Tales 2" }]);
+    expect(rules).toContainEqual(["earlier", { kind: "word-count", path: "about.md", min: 3, max: 3 }]);
+    expect(rules.filter(([, rule]) => (rule as { kind: string }).kind === "word-count")).toHaveLength(2);
+    expect(rules.filter(([, rule]) => (rule as { kind: string }).kind === "title")).toHaveLength(1);
+  });
+});
+
 describe("repositoryRuleOf", () => {
   it.each([
     ["Repo has MIT license", { kind: "mit-license" }],

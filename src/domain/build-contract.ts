@@ -605,6 +605,29 @@ function classifyCheck(builder: ContractBuilder, check: Check, id: string, origi
   readProse(builder, check.text, origin, "check");
 }
 
+/** What a rule pins, where a later round may pin it differently ("now 600-700 words"). */
+function ruleTarget(rule: ContentRule): string | undefined {
+  switch (rule.kind) {
+    case "word-count":
+    case "json-shape":
+      return `${rule.kind}:${rule.path}`;
+    case "file-exists":
+    case "file-absent":
+    case "file-matches-attachment":
+      return `presence:${rule.path}`;
+    case "title":
+      return "title";
+    default:
+      return undefined;
+  }
+}
+
+/** An earlier round's rule gives way to this round's rule about the same thing; both cannot hold. */
+function withoutSuperseded(rules: readonly ContractRule[]): ContractRule[] {
+  const current = new Set(rules.filter((r) => r.origin === "current").map((r) => ruleTarget(r.rule)).filter((t) => t !== undefined));
+  return rules.filter((r) => r.origin === "current" || !current.has(ruleTarget(r.rule) ?? "\u0000"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
@@ -643,6 +666,6 @@ export function buildContract(input: BuildContractInput): BuildContract {
     cdn: cdns.length === 1 ? cdns[0] : undefined,
     attachments: input.attachments.map(summarizeAttachment),
     checks: builder.checks,
-    rules: [...builder.rules.values()],
+    rules: withoutSuperseded([...builder.rules.values()]),
   };
 }
