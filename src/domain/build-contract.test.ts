@@ -326,6 +326,7 @@ describe("content rules in the contract", () => {
     expect(rules).toContainEqual(["current", { kind: "word-count", path: "story.md", min: 600, max: 700 }]);
     expect(rules).toContainEqual(["current", { kind: "title", text: "Tales 2" }]);
     expect(rules).toContainEqual(["earlier", { kind: "word-count", path: "about.md", min: 3, max: 3 }]);
+    expect(rules).not.toContainEqual(["earlier", { kind: "word-count", path: "story.md", min: 300, max: 400 }]);
     expect(rules.filter(([, rule]) => (rule as { kind: string }).kind === "word-count")).toHaveLength(2);
     expect(rules.filter(([, rule]) => (rule as { kind: string }).kind === "title")).toHaveLength(1);
   });
