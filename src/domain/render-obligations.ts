@@ -83,9 +83,10 @@ export function renderObligations(contract: BuildContract): string {
     add(`Read the query parameter ?${parameter}= from location.search (new URLSearchParams(location.search).get(${JSON.stringify(parameter)}))`, "current");
   }
   // Rules from checks and briefs alike, once each (the contract merged repeats across rounds).
-  // Titles and ids are said above already; the rest is what the verifier will hold the files to.
+  // Titles, ids and listed files are said above already; the rest is what the verifier holds the files to.
   for (const { rule, origin } of contract.rules) {
     if (rule.kind === "title" || rule.kind === "element-id") continue;
+    if (rule.kind === "file-exists" && contract.files.some((file) => file.path === rule.path)) continue;
     add(`${rule.kind === "plain-numbers" ? "Page" : "Repository"}: ${describeContentRule(rule)}`, origin);
   }
   for (const check of contract.checks) {
