@@ -1,6 +1,7 @@
 import type { DecodedAttachment } from "./attachment.ts";
 import { summarizeAttachment, type AttachmentSummary } from "./attachment-summary.ts";
 import type { Check } from "./check.ts";
+import { conversionRequestsOf, type ConversionRequest } from "./conversion-requests.ts";
 
 /**
  * What the evaluator will look for, extracted from the brief, the checks and the attachments
@@ -32,6 +33,8 @@ export interface BuildContract {
   readonly attachments: readonly AttachmentSummary[];
   /** Every check of this and earlier rounds, classified. */
   readonly checks: readonly ContractCheck[];
+  /** Conversions this round's brief asks the product to make (conversion-requests.ts). */
+  readonly conversions: readonly ConversionRequest[];
 }
 
 /** Where an obligation came from: this round, or an earlier one that must keep working. */
@@ -624,5 +627,6 @@ export function buildContract(input: BuildContractInput): BuildContract {
     cdn: cdns.length === 1 ? cdns[0] : undefined,
     attachments: input.attachments.map(summarizeAttachment),
     checks: builder.checks,
+    conversions: conversionRequestsOf(input.brief, input.attachments.map((a) => a.name)),
   };
 }
