@@ -42,12 +42,16 @@ function describeThrown(error) {
 
 function thrown(vm, errorHandle) {
   let detail;
+  let error;
   try {
-    detail = describeThrown(vm.dump(errorHandle));
+    error = vm.dump(errorHandle);
+    detail = describeThrown(error);
   } catch {
     detail = "an error that could not be read";
   }
   if (stoppedBy === "timeout") return failure("timeout", "the function ran past its time limit and was stopped (an endless loop?)");
+  // Out of memory so completely that QuickJS could not build an error object: it throws null.
+  if (error === null) return failure("memory", "the function allocated more than its memory limit and was stopped (no memory was left even for an error)");
   if (/out of memory/i.test(detail)) return failure("memory", `the function allocated more than its memory limit and was stopped (${detail})`);
   if (/stack overflow/i.test(detail)) return failure("thrown", `${detail}: the function recursed too deeply`);
   return failure("thrown", detail);
@@ -74,7 +78,12 @@ function settle(vm) {
 
 let result;
 try {
-  const quickJs = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule }));
+  // QuickJS's own memory limit does not count every allocation (typed arrays' buffers escape it),
+  // so the WebAssembly memory itself is capped too: the cap plus 16 MiB for the engine, after
+  // which malloc fails and QuickJS throws "out of memory".
+  const pageBytes = 64 * 1024;
+  const wasmMemory = new WebAssembly.Memory({ initial: 256, maximum: 256 + Math.ceil(limits.memoryBytes / pageBytes) });
+  const quickJs = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule, wasmMemory }));
   // The host starts its kill timer now, so thread and engine start-up never eat the function's time.
   parentPort.postMessage({ started: true });
   const deadline = Date.now() + limits.timeoutMs;
