@@ -70,7 +70,7 @@ describe("convert_file", () => {
     expect(result).toMatchObject({ ok: true, saved_as: "second.json", rows: 1, sheet: "Second" });
     expect(JSON.parse(files.read("second.json")!.toString())).toEqual([{ c: "x" }]);
     expect(files.all()[0]).toMatchObject({ path: "second.json", url: "book.xlsx", via: "tool", tool: "convert_file" });
-    expect(runs).toEqual([{ tool: "convert_file", outcome: "saved", path: "second.json", from: "book.xlsx", bytes: files.read("second.json")!.length, detail: "1 rows from sheet Second" }]);
+    expect(runs).toEqual([{ tool: "convert_file", outcome: "saved", path: "second.json", from: "book.xlsx", bytes: files.read("second.json")!.length, detail: "1 row from sheet Second" }]);
   });
 
   it.each([

@@ -24,6 +24,11 @@ export interface ConvertedBuildFile {
   readonly bytes: Buffer;
 }
 
+/** "2 rows from sheet Sales", for the record. */
+export function describeConversion(converted: ConvertedBuildFile): string {
+  return `${converted.rows} row${converted.rows === 1 ? "" : "s"}${converted.sheet ? ` from sheet ${converted.sheet}` : ""}`;
+}
+
 /**
  * Converts `from` into `to` and saves it into the round's files: shared by the contract's
  * conversions (made before the model is asked) and the model's `convert_file`. Throws
@@ -64,7 +69,7 @@ export function convertFileBuildTool(reader: SpreadsheetReader): BuildToolFactor
       const to = args.to.trim();
       try {
         const converted = convertIntoBuildFiles({ from, to, sheet: args.sheet?.trim() || undefined }, context, reader, "tool");
-        context.record({ tool: CONVERT_FILE_TOOL, outcome: "saved", path: to, from, bytes: converted.bytes.length, detail: `${converted.rows} rows${converted.sheet ? ` from sheet ${converted.sheet}` : ""}` });
+        context.record({ tool: CONVERT_FILE_TOOL, outcome: "saved", path: to, from, bytes: converted.bytes.length, detail: describeConversion(converted) });
         const preview = converted.bytes.subarray(0, 2048).toString("utf8").replace(/\uFFFD+$/, "");
         return { ok: true, saved_as: to, rows: converted.rows, sheet: converted.sheet, bytes: converted.bytes.length, preview, truncated: converted.bytes.length > 2048 };
       } catch (error) {

@@ -48,7 +48,7 @@ describe("prepareBuildTools", () => {
   it("makes the brief's conversion before the model is asked and offers only the tools it has adapters for", async () => {
     const { prepared, runs } = await prepare("Convert data.xlsx to data.csv.", [attachment("data.xlsx", workbook())], { spreadsheets: true, tools: true });
     expect(prepared.files.all().map((f) => [f.path, f.via, f.tool, Buffer.from(f.base64, "base64").toString()])).toEqual([["data.csv", "contract", "convert_file", "k,v\na,1\n"]]);
-    expect(runs).toEqual([{ tool: "convert_file", outcome: "saved", path: "data.csv", from: "data.xlsx", bytes: Buffer.byteLength("k,v\na,1\n"), detail: "1 rows from sheet S", via: "contract" }]);
+    expect(runs).toEqual([{ tool: "convert_file", outcome: "saved", path: "data.csv", from: "data.xlsx", bytes: Buffer.byteLength("k,v\na,1\n"), detail: "1 row from sheet S", via: "contract" }]);
     // No sandbox in these deps: run_js is not offered.
     expect(prepared.tools.map((t) => t.name)).toEqual(["fetch_url", "convert_file"]);
   });

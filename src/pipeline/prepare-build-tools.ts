@@ -1,6 +1,6 @@
 import { BuildFiles } from "../build-tools/build-files.ts";
 import type { BuildToolContext, BuildToolFactory, BuildToolRun } from "../build-tools/build-tool.ts";
-import { convertFileBuildTool, convertIntoBuildFiles } from "../build-tools/convert-file-tool.ts";
+import { convertFileBuildTool, convertIntoBuildFiles, describeConversion } from "../build-tools/convert-file-tool.ts";
 import { ConversionError } from "../build-tools/convert-file.ts";
 import { FETCH_URL_TOOL, fetchUrlBuildTool } from "../build-tools/fetch-url-tool.ts";
 import { runJsBuildTool } from "../build-tools/run-js-tool.ts";
@@ -59,7 +59,7 @@ export async function prepareBuildTools(
     }
     try {
       const converted = convertIntoBuildFiles(conversion, contractContext, spreadsheets, "contract");
-      contractContext.record({ tool: "convert_file", outcome: "saved", path: converted.path, from: conversion.from, bytes: converted.bytes.length, detail: `${converted.rows} rows${converted.sheet ? ` from sheet ${converted.sheet}` : ""}` });
+      contractContext.record({ tool: "convert_file", outcome: "saved", path: converted.path, from: conversion.from, bytes: converted.bytes.length, detail: describeConversion(converted) });
     } catch (error) {
       // The model is told what is missing through the prompt's obligations and can still use convert_file.
       if (!(error instanceof ConversionError)) throw error;
