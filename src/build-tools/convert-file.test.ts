@@ -16,7 +16,7 @@ function workbook(bookType: XLSX.BookType): Buffer {
   ]);
   // Dates as Excel stores them: a serial with a date format (45352 is 2024-03-01), one with a time.
   orders["B2"] = { t: "n", v: 45352, z: "dd/mm/yyyy" };
-  orders["B3"] = { t: "n", v: 45383.4375, z: "m/d/yy h:mm" };
+  orders["B3"] = { t: "n", v: 45383.4375, z: "m/d/yy\\ h:mm" };
   orders["B4"] = { t: "n", v: 45657, z: "m/d/yy" };
   // Shown with separators and two decimals in the sheet; the number itself must come through.
   orders["D2"]!.z = "#,##0.00";
