@@ -25,6 +25,8 @@ import { createCdnMirror } from "./verify/cdn-mirror.ts";
 import { createCheckRunner } from "./verify/check-runner.ts";
 import { createIdleLane } from "./pipeline/idle-lane.ts";
 import { resumeLiveChecks } from "./pipeline/live-check-stage.ts";
+import { createQuickJsCodeSandbox } from "./adapters/sandbox/quickjs-code-sandbox.ts";
+import { createSheetJsSpreadsheetReader } from "./adapters/spreadsheet/sheetjs-spreadsheet-reader.ts";
 
 /** How far back a start looks for live checks that never finished: older pages have moved on. */
 const liveCheckResumeWindowMs = 60 * 60 * 1000;
@@ -92,9 +94,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     checkRunner: browser && createCheckRunner(browser),
     activity,
     afterRound,
+    buildTools: { sandbox: createQuickJsCodeSandbox(), spreadsheets: createSheetJsSpreadsheetReader() },
     settings: {
       maxAttachmentBytes: config.maxAttachmentBytes,
       allowPrivateUrls: config.allowPrivateUrls,
+      fetchUserAgent: config.outbound.userAgent,
+      outboundProxy: config.outbound.proxy,
       gitAuthor: config.gitAuthor,
       licenseHolder: config.licenseHolder,
       llmTimeoutMs: config.llm.timeoutMs,

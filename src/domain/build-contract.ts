@@ -2,6 +2,7 @@ import type { DecodedAttachment } from "./attachment.ts";
 import { summarizeAttachment, type AttachmentSummary } from "./attachment-summary.ts";
 import type { Check } from "./check.ts";
 import { briefRulesOf, contentRuleOf, notFiles, ruleKey, type ContentRule } from "./content-rules.ts";
+import { conversionRequestsOf, type ConversionRequest } from "./conversion-requests.ts";
 
 /**
  * What the evaluator will look for, extracted from the brief, the checks and the attachments
@@ -38,6 +39,8 @@ export interface BuildContract {
    * each: what verification decides deterministically (blocking) and the prompt states up front.
    */
   readonly rules: readonly ContractRule[];
+  /** Conversions this round's brief asks the product to make (conversion-requests.ts). */
+  readonly conversions: readonly ConversionRequest[];
 }
 
 /** A content rule with where it came from. */
@@ -667,5 +670,6 @@ export function buildContract(input: BuildContractInput): BuildContract {
     attachments: input.attachments.map(summarizeAttachment),
     checks: builder.checks,
     rules: withoutSuperseded([...builder.rules.values()]),
+    conversions: conversionRequestsOf(input.brief, input.attachments.map((a) => a.name)),
   };
 }
