@@ -44,7 +44,7 @@ export async function runSafetyGate(input: SafetyGateInput): Promise<GateReport>
     maxTotalBytes: input.maxTotalBytes ?? DEFAULT_SIZE_LIMITS.maxTotalBytes,
     maxFiles: input.maxFiles ?? DEFAULT_SIZE_LIMITS.maxFiles,
   };
-  const decisions: GateDecision[] = [...checkPathSafety(input.files), ...checkSizeCaps(input.files, limits)];
+  const decisions: GateDecision[] = [...checkPathSafety(input.files, input.previous), ...checkSizeCaps(input.files, limits)];
 
   const fixed = fixRootAbsolutePaths(input.files);
   decisions.push(...fixed.decisions);

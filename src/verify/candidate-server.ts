@@ -4,6 +4,7 @@ import path from "node:path";
 import { contentType as lookupContentType } from "mime-types";
 import { BriefwrightError } from "../domain/errors.ts";
 import type { FileTree } from "../domain/files.ts";
+import { pagesPublishes } from "../domain/repository-path.ts";
 
 /** A round's files served on 127.0.0.1 the way GitHub Pages serves a project site. */
 export interface CandidateServer {
@@ -39,13 +40,6 @@ const defaultNotFoundPage = Buffer.from(
   "utf8",
 );
 
-// Jekyll (on unless the site has `.nojekyll`) leaves these out of the published site.
-const jekyllExcluded = new Set(["node_modules", "Gemfile", "Gemfile.lock", "vendor"]);
-
-function jekyllHides(filePath: string): boolean {
-  return filePath.split("/").some((segment) => segment.startsWith("_") || segment.startsWith(".") || segment.startsWith("#") || segment.endsWith("~") || jekyllExcluded.has(segment));
-}
-
 function contentTypeOf(filePath: string): string {
   return lookupContentType(path.posix.basename(filePath)) || "application/octet-stream";
 }
@@ -62,10 +56,10 @@ export async function startCandidateServer(files: FileTree, options: CandidateSe
     throw new CandidateServerError(`base path ${JSON.stringify(options.basePath)} must be one plain path segment`);
   }
   const prefix = `/${basePath}/`;
-  const usesJekyll = !files.has(".nojekyll");
+  const siteHasNojekyll = files.has(".nojekyll");
   const published = new Map<string, Buffer>();
   for (const [filePath, content] of files) {
-    if (usesJekyll && jekyllHides(filePath)) continue;
+    if (!pagesPublishes(filePath, siteHasNojekyll)) continue;
     published.set(filePath, content);
   }
   const notFoundPage = published.get("404.html");
