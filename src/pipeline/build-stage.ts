@@ -291,6 +291,7 @@ async function verify(
       runner: deps.checkRunner,
       checkTimeoutMs,
       signal: input.budget.signal(input.reserveMs, input.signal),
+      repositoryWork: { briefs: input.rounds.map((r) => r.brief), scriptRunner: deps.scriptRunner, scriptTimeoutMs: Math.min(deps.settings.scriptTimeoutMs, Math.max(1000, Math.floor(allowance / 4))) },
     });
     for (const check of verdict.checks) {
       deps.events.emit("check-result", roundId, { attempt, id: check.id, kind: check.kind, origin: check.origin, passed: check.passed, blocking: check.blocking, detail: check.detail });
