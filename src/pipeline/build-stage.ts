@@ -52,6 +52,8 @@ export interface Build {
   readonly chosenAttempt: number;
   readonly derived: readonly DerivedCheck[];
   readonly fetched: readonly Omit<FetchedFile, "base64">[];
+  /** Attachments the brief asked to change: committed as the model edited them, not byte for byte. */
+  readonly editableAttachments: readonly string[];
 }
 
 export interface BuildInput {
@@ -164,6 +166,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
         request,
         generated: answer.files,
         attachments: input.attachments,
+        editableAttachments: contract.editableAttachments,
         fetched: fetchedNow,
         current: base,
         rounds: input.rounds,
@@ -213,6 +216,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
     derived,
     // What the deployed candidate was assembled with (a later, worse candidate's fetches are not in it).
     fetched: best.fetched.map(({ base64: _, ...rest }) => rest),
+    editableAttachments: contract.editableAttachments,
   };
 }
 
