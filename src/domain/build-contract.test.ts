@@ -284,8 +284,8 @@ describe("buildContract on invented briefs", () => {
       "The app works without an API key",
     ]);
     expect(contract.checks.map((c) => (c.kind === "repository" ? c.rule : c.kind))).toEqual([
-      { kind: "valid-svg", path: "logo.svg" },
-      { kind: "valid-json", path: "data.json" },
+      { kind: "parses", path: "logo.svg", format: "svg" },
+      { kind: "parses", path: "data.json", format: "json" },
       { kind: "file-matches-attachment", path: "uid.txt" },
       { kind: "file-exists", path: "about.md" },
       { kind: "no-secrets" },

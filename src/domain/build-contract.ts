@@ -2,6 +2,7 @@ import type { DecodedAttachment } from "./attachment.ts";
 import { summarizeAttachment, type AttachmentSummary } from "./attachment-summary.ts";
 import type { Check } from "./check.ts";
 import { editableAttachments } from "./editable-attachments.ts";
+import { briefRulesOf, contentRuleOf, notFiles, ruleKey, type ContentRule } from "./content-rules.ts";
 
 /**
  * What the evaluator will look for, extracted from the brief, the checks and the attachments
@@ -38,6 +39,22 @@ export interface BuildContract {
   readonly editableAttachments: readonly string[];
   /** Every check of this and earlier rounds, classified. */
   readonly checks: readonly ContractCheck[];
+  /**
+   * Every content rule of this and earlier rounds, from checks and from the briefs alike, once
+   * each: what verification decides deterministically (blocking) and the prompt states up front.
+   */
+  readonly rules: readonly ContractRule[];
+}
+
+/** A content rule with where it came from. */
+export interface ContractRule {
+  /** The check's id when a check states it (`c3`, `earlier1.c3`), else `brief.r1`, `earlier1.brief.r1` … */
+  readonly id: string;
+  readonly origin: ContractOrigin;
+  readonly source: "check" | "brief";
+  /** The check's words, or the brief's sentence. */
+  readonly text: string;
+  readonly rule: ContentRule;
 }
 
 /** Where an obligation came from: this round, or an earlier one that must keep working. */
@@ -116,15 +133,8 @@ export interface RequiredFile {
   readonly origin: ContractOrigin;
 }
 
-/** Repository-level checks briefwright knows how to satisfy and verify without a browser. */
-export type RepositoryRule =
-  | { readonly kind: "mit-license" }
-  | { readonly kind: "readme-quality" }
-  | { readonly kind: "no-secrets" }
-  | { readonly kind: "file-exists"; readonly path: string }
-  | { readonly kind: "file-matches-attachment"; readonly path: string }
-  | { readonly kind: "valid-json"; readonly path: string }
-  | { readonly kind: "valid-svg"; readonly path: string };
+/** The rules briefwright verifies without a browser or a model; see content-rules.ts. */
+export type RepositoryRule = ContentRule;
 
 export type ContractCheck =
   | { readonly id: string; readonly origin: ContractOrigin; readonly kind: "js"; readonly expression: string }
@@ -199,12 +209,6 @@ const cdnSpecs: ReadonlyArray<{ key: string; mention: RegExp }> = [
   { key: "skypack", mention: /\bskypack\b/i },
 ];
 
-// Names that look like `name.ext` files but are libraries or products.
-const notFiles = new Set([
-  "chart.js", "highlight.js", "d3.js", "marked.js", "node.js", "three.js", "vue.js", "react.js", "alpine.js",
-  "p5.js", "anime.js", "pdf.js", "math.js", "moment.js", "day.js", "next.js", "express.js", "showdown.js",
-  "leaflet.js", "plotly.js", "mermaid.js", "prism.js", "intl.numberformat", "paper.js", "fabric.js", "socket.io",
-]);
 
 // Extensions of files a brief may ask the app to ship or the repository to hold.
 const fileExtensions = "json|csv|tsv|txt|md|markdown|html|htm|css|js|mjs|svg|png|jpe?g|gif|webp|ico|xml|ya?ml|pdf|ics|geojson|wasm";
@@ -291,6 +295,25 @@ class ContractBuilder {
   readonly urls = new Set<string>();
   readonly cdns = new Set<string>();
   readonly checks: ContractCheck[] = [];
+  readonly rules = new Map<string, ContractRule>();
+  /** Which round's brief is being read, for rule ids: "" (current) or "earlier1." … */
+  briefPrefix = "";
+  readonly briefRuleCounts = new Map<string, number>();
+  /** Paths a rule says must not be committed: never listed as required files. */
+  readonly forbidden = new Set<string>();
+
+  rule(entry: ContractRule): void {
+    if (entry.rule.kind === "file-absent") this.forbidden.add(entry.rule.path);
+    const key = ruleKey(entry.rule);
+    const existing = this.rules.get(key);
+    if (!existing) {
+      this.rules.set(key, entry);
+      return;
+    }
+    // A check's wording is what the evaluator grades, so it names the rule over the brief's.
+    const preferred = existing.source === "brief" && entry.source === "check" ? entry : existing;
+    this.rules.set(key, { ...preferred, origin: existing.origin === "current" || entry.origin === "current" ? "current" : "earlier" });
+  }
 
   element(id: string, origin: ContractOrigin, tag?: string, attributes: Record<string, string | undefined> = {}): void {
     const existing = this.elements.get(id);
@@ -394,13 +417,16 @@ function readProse(builder: ContractBuilder, text: string, origin: ContractOrigi
   // blocks on a title mismatch, so the phrase must point at the page, the tab or a setter.
   const documentTitle =
     /\b(?:(?:page|document|site|app|tab|browser|window|html)\s+titled|(?:page|document|site|tab|browser|window|html|<title>)\s*title|(?:set|sets|setting|change|changes|update|updates|give|gives)\s+(?:the\s+|its\s+)?(?:page\s+|document\s+)?title|^(?:the\s+)?title|title\s+(?:of|for)\s+the\s+(?:page|document|site|tab))\b(?:\s+(?:to|as|is|should\s+be|must\s+be|reading|that\s+reads))*\s*[:=]?\s*(?:"([^"\n]+)"|“([^”\n]+)”|`([^`\n]+)`|'([^'\n]+)')/gim;
-  for (const m of prose.matchAll(documentTitle)) {
-    builder.title((m[1] ?? m[2] ?? m[3] ?? m[4]!).trim(), "exact", origin);
-  }
+  const exactTitles: string[] = [];
+  for (const m of prose.matchAll(documentTitle)) exactTitles.push((m[1] ?? m[2] ?? m[3] ?? m[4]!).trim());
   for (const m of prose.matchAll(/\btitle\s+(?:"([^"\n]+)"|“([^”\n]+)”|`([^`\n]+)`|'([^'\n]+)')\s+(?:for|on|of)\s+the\s+(?:page|document|site|tab)\b/gi)) {
-    builder.title((m[1] ?? m[2] ?? m[3] ?? m[4]!).trim(), "exact", origin);
+    exactTitles.push((m[1] ?? m[2] ?? m[3] ?? m[4]!).trim());
   }
-  for (const m of prose.matchAll(/<title>([^<]+)<\/title>/gi)) builder.title(m[1]!.trim(), "exact", origin);
+  for (const m of prose.matchAll(/<title>([^<]+)<\/title>/gi)) exactTitles.push(m[1]!.trim());
+  for (const title of exactTitles) {
+    builder.title(title, "exact", origin);
+    if (source === "brief" && title !== "") briefRule(builder, { kind: "title", text: title }, `the page title is ${JSON.stringify(title)}`, origin);
+  }
 
   // Libraries, with a version the brief names right after the name ("Bootstrap 5", "D3 v7").
   const cdnsHere = cdnSpecs.filter((c) => c.mention.test(prose)).map((c) => c.key);
@@ -539,37 +565,18 @@ function readAssetSelector(builder: ContractBuilder, selector: string, origin: C
 // ---------------------------------------------------------------------------------------------
 // Natural-language checks
 
-const pathInText = /`?((?:[\w-]+\/)*[\w][\w.-]*\.[A-Za-z0-9]+|LICENSE|README)`?/;
+/** Kept under its first name: a natural-language check → its content rule, or `undefined`. */
+export { contentRuleOf as repositoryRuleOf };
 
-/** Classifies a natural-language check as a known repository rule, or `undefined`. */
-export function repositoryRuleOf(text: string): RepositoryRule | undefined {
-  const path = (() => {
-    for (const m of text.matchAll(new RegExp(pathInText.source, "g"))) {
-      const candidate = m[1]!;
-      if (!notFiles.has(candidate.toLowerCase()) && !/^\d/.test(candidate)) return candidate;
-    }
-    return undefined;
-  })();
-  if (/\bMIT\b/.test(text) && /licen[cs]e/i.test(text)) return { kind: "mit-license" };
-  // "Works without an API key" is about the app, not the repository: require both halves.
-  if (
-    /\bno\s+(?:secrets?|credentials?|leaked)\b/i.test(text) ||
-    (/\b(?:no|without|never|not|doesn't|does\s+not|free\s+of)\b[^.]*\b(?:secrets?|tokens?|credentials?|api\s+keys?|passwords?)\b/i.test(text) &&
-      /\b(?:repo|repository|commits?|history|source|code|leak(?:s|ed)?|exposed?|hard-?coded|committed)\b/i.test(text))
-  ) {
-    return { kind: "no-secrets" };
-  }
-  if (path && /\b(?:match(?:es)?|identical|same\s+(?:as|bytes)|byte-for-byte|equals?|unchanged)\b/i.test(text) && /\battach/i.test(text)) {
-    return { kind: "file-matches-attachment", path };
-  }
-  if (path && /\.json$/i.test(path) && /\b(?:valid|parses?|well-formed|parseable)\b/i.test(text)) return { kind: "valid-json", path };
-  if (path && /\.svg$/i.test(path) && /\b(?:valid|parses?|well-formed|is\s+an?\s+svg|renders?)\b/i.test(text)) return { kind: "valid-svg", path };
-  if (path && /\b(?:exists?|is\s+present|present|is\s+committed|committed|contains?\s+(?:a\s+)?(?:file\s+)?|has\s+(?:a\s+)?(?:file\s+)?|includes?)\b/i.test(text) && !/\b(?:professional|quality|complete|updated|explains?|describes?|documents?|sections?)\b/i.test(text)) {
-    return { kind: "file-exists", path: path === "README" ? "README.md" : path };
-  }
-  if (/\breadme\b/i.test(text)) return { kind: "readme-quality" };
-  if (/\blicen[cs]e\b/i.test(text) && /\b(?:has|have|includes?|contains?|exists?)\b/i.test(text)) return { kind: "file-exists", path: "LICENSE" };
-  return undefined;
+/** A rule the brief states, numbered per round so ids are stable (`brief.r1`, `earlier1.brief.r2`). */
+function briefRule(builder: ContractBuilder, rule: ContentRule, text: string, origin: ContractOrigin): void {
+  const n = (builder.briefRuleCounts.get(builder.briefPrefix) ?? 0) + 1;
+  builder.briefRuleCounts.set(builder.briefPrefix, n);
+  builder.rule({ id: `${builder.briefPrefix}brief.r${n}`, origin, source: "brief", text, rule });
+}
+
+function readBriefRules(builder: ContractBuilder, brief: string, origin: ContractOrigin): void {
+  for (const { rule, text } of briefRulesOf(brief)) briefRule(builder, rule, text, origin);
 }
 
 function classify(builder: ContractBuilder, check: Check, id: string, origin: ContractOrigin): void {
@@ -587,12 +594,16 @@ function classifyCheck(builder: ContractBuilder, check: Check, id: string, origi
     readExpression(builder, check.expression, origin);
     return;
   }
-  const rule = repositoryRuleOf(check.text);
+  const rule = contentRuleOf(check.text);
   if (rule) {
     builder.checks.push({ id, origin, kind: "repository", text: check.text, rule });
+    builder.rule({ id, origin, source: "check", text: check.text, rule });
     if (rule.kind === "mit-license") builder.file("LICENSE", "check", origin);
     if (rule.kind === "readme-quality") builder.file("README.md", "check", origin);
-    if ("path" in rule) builder.file(rule.path, "check", origin);
+    if (rule.kind === "title") builder.title(rule.text, "exact", origin);
+    if (rule.kind === "element-id") builder.element(rule.id, origin);
+    if (rule.kind === "links-every-file") builder.file(rule.page, "check", origin);
+    if ("path" in rule && rule.kind !== "file-absent") builder.file(rule.path, "check", origin);
     return;
   }
   builder.checks.push({ id, origin, kind: "natural", text: check.text });
@@ -610,11 +621,19 @@ export function buildContract(input: BuildContractInput): BuildContract {
   for (const attachment of input.attachments) builder.file(attachment.name, "attachment", "current");
 
   readProse(builder, input.brief, "current", "brief");
+  readBriefRules(builder, input.brief, "current");
   input.checks.forEach((check) => classify(builder, check, check.id, "current"));
   (input.earlier ?? []).forEach((round, roundIndex) => {
+    builder.briefPrefix = `earlier${roundIndex + 1}.`;
     readProse(builder, round.brief, "earlier", "brief");
+    readBriefRules(builder, round.brief, "earlier");
     round.checks.forEach((check) => classify(builder, check, `earlier${roundIndex + 1}.${check.id}`, "earlier"));
   });
+  // Ids only prose names (no JS check queries them) are checked in the served page as rules.
+  builder.briefPrefix = "";
+  for (const element of builder.elements.values()) {
+    if (!element.fromCheck) briefRule(builder, { kind: "element-id", id: element.id }, `the page has an element with id "${element.id}"`, element.origin);
+  }
 
   const cdns = [...builder.cdns];
   const summaries = input.attachments.map(summarizeAttachment);
@@ -625,12 +644,13 @@ export function buildContract(input: BuildContractInput): BuildContract {
     strings: [...builder.strings.values()],
     libraries: [...builder.libraries.values()].map((l) => ({ ...l })),
     assets: [...builder.assets.values()],
-    files: [...builder.files.values()].map((f) => ({ ...f })),
+    files: [...builder.files.values()].filter((f) => !builder.forbidden.has(f.path)).map((f) => ({ ...f })),
     queryParameters: [...builder.queryParameters],
     urls: [...builder.urls],
     cdn: cdns.length === 1 ? cdns[0] : undefined,
     attachments: summaries,
     editableAttachments: editableAttachments(input.brief, summaries.filter((a) => a.kind !== "binary").map((a) => a.name)),
     checks: builder.checks,
+    rules: [...builder.rules.values()],
   };
 }

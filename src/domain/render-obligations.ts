@@ -2,7 +2,8 @@
  * The build contract as the prompt's list of obligations: plain sentences, grouped, in a fixed
  * order, so the same contract always renders the same text.
  */
-import { wholeElementSelector, type BuildContract, type ContractOrigin, type RepositoryRule, type RequiredString, type StringScope } from "./build-contract.ts";
+import { wholeElementSelector, type BuildContract, type ContractOrigin, type RequiredString, type StringScope } from "./build-contract.ts";
+import { describeContentRule } from "./content-rules.ts";
 
 function describeScope(scope: StringScope): string {
   switch (scope.kind) {
@@ -28,25 +29,6 @@ function describeAttributes(attributes: Readonly<Record<string, string | undefin
   return Object.entries(attributes)
     .map(([name, value]) => (value === undefined ? `attribute ${name}` : `${name}=${JSON.stringify(value)}`))
     .join(", ");
-}
-
-function describeRule(rule: RepositoryRule): string {
-  switch (rule.kind) {
-    case "mit-license":
-      return "an MIT LICENSE file at the repository root";
-    case "readme-quality":
-      return "a complete, professional README.md (summary, setup, usage, code explanation, license)";
-    case "no-secrets":
-      return "no secrets (tokens, keys, passwords) anywhere in the repository or its history";
-    case "file-exists":
-      return `file ${rule.path} must exist`;
-    case "file-matches-attachment":
-      return `file ${rule.path} must be byte-identical to the attachment`;
-    case "valid-json":
-      return `file ${rule.path} must be valid JSON`;
-    case "valid-svg":
-      return `file ${rule.path} must be a well-formed SVG document`;
-  }
 }
 
 /**
@@ -102,16 +84,12 @@ export function renderObligations(contract: BuildContract): string {
   for (const parameter of contract.queryParameters) {
     add(`Read the query parameter ?${parameter}= from location.search (new URLSearchParams(location.search).get(${JSON.stringify(parameter)}))`, "current");
   }
-  // Earlier rounds often repeat a repository check; say each once, as current if any round is.
-  const repositoryRules = new Map<string, { rule: RepositoryRule; origin: ContractOrigin }>();
-  for (const check of contract.checks) {
-    if (check.kind !== "repository") continue;
-    const key = JSON.stringify(check.rule);
-    const seen = repositoryRules.get(key);
-    if (!seen) repositoryRules.set(key, { rule: check.rule, origin: check.origin });
-    else if (check.origin === "current") seen.origin = "current";
+  // Rules from checks and briefs alike, once each (the contract merged repeats across rounds).
+  // Titles and ids are said above already; the rest is what the verifier will hold the files to.
+  for (const { rule, origin } of contract.rules) {
+    if (rule.kind === "title" || rule.kind === "element-id") continue;
+    add(`${rule.kind === "plain-numbers" ? "Page" : "Repository"}: ${describeContentRule(rule)}`, origin);
   }
-  for (const { rule, origin } of repositoryRules.values()) add(`Repository: ${describeRule(rule)}`, origin);
   for (const check of contract.checks) {
     if (check.kind === "natural") add(`Must hold (judged by a person or model): ${check.text}`, check.origin);
   }

@@ -1,5 +1,6 @@
 import type { BuildContract } from "../domain/build-contract.ts";
 import { isBlocking, type GateDecision } from "./gate-decision.ts";
+import { dropForbiddenFiles } from "./forbidden-files-rule.ts";
 import { checkHtml } from "./html-rule.ts";
 import { checkPathSafety } from "./path-safety-rule.ts";
 import { fixRootAbsolutePaths } from "./root-absolute-paths-rule.ts";
@@ -35,8 +36,8 @@ export interface GateReport {
  * The last stop before a commit. Runs every rule and records every decision, so one pass tells
  * the model everything that is wrong at once instead of one problem per retry.
  *
- * Order matters in one place: root-absolute paths are rewritten first, so the HTML, secret and
- * shrinkage rules judge the tree that would actually be committed.
+ * Order matters in two places: files the contract forbids are dropped first, and root-absolute
+ * paths are rewritten next, so the other rules judge the tree that would actually be committed.
  */
 export async function runSafetyGate(input: SafetyGateInput): Promise<GateReport> {
   const limits = {
@@ -44,9 +45,11 @@ export async function runSafetyGate(input: SafetyGateInput): Promise<GateReport>
     maxTotalBytes: input.maxTotalBytes ?? DEFAULT_SIZE_LIMITS.maxTotalBytes,
     maxFiles: input.maxFiles ?? DEFAULT_SIZE_LIMITS.maxFiles,
   };
-  const decisions: GateDecision[] = [...checkPathSafety(input.files, input.previous), ...checkSizeCaps(input.files, limits)];
+  // Files that must not be committed go first, so no rule judges (or blocks on) what is dropped.
+  const allowed = dropForbiddenFiles(input.files, input.contract);
+  const decisions: GateDecision[] = [...allowed.decisions, ...checkPathSafety(allowed.files, input.previous), ...checkSizeCaps(allowed.files, limits)];
 
-  const fixed = fixRootAbsolutePaths(input.files);
+  const fixed = fixRootAbsolutePaths(allowed.files);
   decisions.push(...fixed.decisions);
   decisions.push(...checkHtml(fixed.files, input.contract));
   decisions.push(...(await scanSecrets(fixed.files, { knownSecrets: input.knownSecrets, maxFileBytes: limits.maxFileBytes })));

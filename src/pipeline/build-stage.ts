@@ -290,6 +290,7 @@ async function verify(
     const verdict = await verifyCandidate({
       files,
       checks: contract.checks,
+      rules: contract.rules,
       derived,
       attachments,
       runner: deps.checkRunner,

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { contentType as lookupContentType } from "mime-types";
+import { contentTypeFor } from "../domain/content-type.ts";
 import { BriefwrightError } from "../domain/errors.ts";
 import type { FileTree } from "../domain/files.ts";
 import { pagesPublishes } from "../domain/repository-path.ts";
@@ -39,10 +38,6 @@ const defaultNotFoundPage = Buffer.from(
     "<body><h1>404</h1><p>File not found</p></body></html>\n",
   "utf8",
 );
-
-function contentTypeOf(filePath: string): string {
-  return lookupContentType(path.posix.basename(filePath)) || "application/octet-stream";
-}
 
 /**
  * Serves `files` from memory under `/<basePath>/`: `index.html` for folders (with the redirect
@@ -105,7 +100,7 @@ export async function startCandidateServer(files: FileTree, options: CandidateSe
       return notFound(response, request, true);
     }
     const direct = relative === "" || relative.endsWith("/") ? undefined : published.get(relative);
-    if (direct) return send(response, request, 200, direct, contentTypeOf(relative));
+    if (direct) return send(response, request, 200, direct, contentTypeFor(relative));
     const folder = relative === "" || relative.endsWith("/") ? relative : `${relative}/`;
     const index = published.get(`${folder}index.html`);
     if (index) {

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { contentType as lookupContentType } from "mime-types";
+import { contentTypeFor } from "../domain/content-type.ts";
 import * as tar from "tar";
 import { BriefwrightError, describeError } from "../domain/errors.ts";
 import { compareVersions, isCdnUrl, isExactVersion, parseCdnUrl, type NpmFileRequest } from "./cdn-url.ts";
@@ -362,7 +362,7 @@ export function createCdnMirror(settings: CdnMirrorSettings): CdnMirror {
       if (body) {
         return {
           status: 200,
-          contentType: lookupContentType(path.posix.basename(candidate)) || "application/octet-stream",
+          contentType: contentTypeFor(candidate),
           body,
           outcome: "served",
           source: `${request.name}@${version}/${candidate}`,

@@ -1,23 +1,16 @@
-import type { ContractCheck, RepositoryRule } from "../domain/build-contract.ts";
+import type { ContractCheck, ContractRule } from "../domain/build-contract.ts";
 import type { FileTree } from "../domain/files.ts";
 import { startCandidateServer } from "./candidate-server.ts";
 import { repositoryWorkVerdicts, type RepositoryWorkInput } from "./repository-work-checks.ts";
 import type { CheckRunner, PageCheckReport } from "./check-runner.ts";
-import {
-  checkAttachmentIdentical,
-  checkFileExists,
-  checkMitLicense,
-  checkReadmeSections,
-  checkValidJson,
-  checkValidSvg,
-  type RepositoryCheckResult,
-} from "./repository-checks.ts";
+import { ruleCheck } from "./rule-engine.ts";
 
 /** One check's verdict on one candidate. */
 export interface CheckVerdict {
   readonly id: string;
   /** `page` is the load itself: the document loaded and nothing was thrown uncaught. */
-  readonly kind: "page" | "js" | "repository" | "derived";
+  /** `repository`: a content rule decided on the files; `page-rule`: one decided in the served page. */
+  readonly kind: "page" | "js" | "repository" | "page-rule" | "derived";
   readonly origin: "current" | "earlier";
   readonly passed: boolean;
   /** Derived checks (natural language turned into JS by the model) inform repair, never block. */
@@ -54,6 +47,8 @@ export interface VerifyInput {
   readonly files: FileTree;
   /** The build contract's checks, this round's and earlier rounds' (regression). */
   readonly checks: readonly ContractCheck[];
+  /** The build contract's content rules (from checks and briefs): blocking, decided by the rule engine. */
+  readonly rules: readonly ContractRule[];
   readonly derived: readonly DerivedCheck[];
   /** Attachments by name, for "matches the attachment" checks. */
   readonly attachments: ReadonlyMap<string, Buffer>;
@@ -62,28 +57,6 @@ export interface VerifyInput {
   readonly signal?: AbortSignal;
   /** Workflows and Python beside the page (repository-work-checks.ts); workflows are always validated. */
   readonly repositoryWork?: RepositoryWorkInput;
-}
-
-function repositoryVerdict(files: FileTree, rule: RepositoryRule, attachments: ReadonlyMap<string, Buffer>): RepositoryCheckResult {
-  switch (rule.kind) {
-    case "mit-license":
-      return checkMitLicense(files);
-    case "readme-quality":
-      return checkReadmeSections(files);
-    case "file-exists":
-      return checkFileExists(files, rule.path);
-    case "file-matches-attachment": {
-      const attachment = attachments.get(rule.path);
-      return attachment ? checkAttachmentIdentical(files, rule.path, attachment) : checkFileExists(files, rule.path);
-    }
-    case "valid-json":
-      return checkValidJson(files, rule.path);
-    case "valid-svg":
-      return checkValidSvg(files, rule.path);
-    case "no-secrets":
-      // The safety gate scanned every file before the candidate got here.
-      return { id: "no-secrets", passed: true, detail: "scanned by the safety gate" };
-  }
 }
 
 function short(text: string, max = 300): string {
@@ -97,22 +70,32 @@ function short(text: string, max = 300): string {
 export async function verifyCandidate(input: VerifyInput): Promise<CandidateVerdict> {
   const started = performance.now();
   const verdicts: CheckVerdict[] = [];
-  for (const check of input.checks) {
-    if (check.kind !== "repository") continue;
-    const result = repositoryVerdict(input.files, check.rule, input.attachments);
-    verdicts.push({ id: check.id, kind: "repository", origin: check.origin, passed: result.passed, blocking: true, label: check.text, detail: result.passed ? null : result.detail });
+  const pageRules: Array<{ rule: ContractRule; expression: string }> = [];
+  for (const entry of input.rules) {
+    const check = ruleCheck(entry.rule, input.files, input.attachments);
+    if (check.on === "page") {
+      pageRules.push({ rule: entry, expression: check.expression });
+      continue;
+    }
+    verdicts.push({ id: entry.id, kind: "repository", origin: entry.origin, passed: check.result.passed, blocking: true, label: entry.text, detail: check.result.passed ? null : check.result.detail });
   }
   const work = await repositoryWorkVerdicts(input.files, input.repositoryWork ?? { briefs: [], scriptRunner: undefined, scriptTimeoutMs: 0 }, input.signal);
   for (const verdict of work) verdicts.push({ ...verdict, kind: "repository", origin: "current" });
   let page: CandidateVerdict["page"] = null;
   const jsChecks = input.checks.filter((c): c is Extract<ContractCheck, { kind: "js" }> => c.kind === "js");
+  // Page rules run beside the JS checks; without a browser they are not decided (the gate's HTML
+  // rule still checks titles and ids statically).
   if (input.runner && input.files.has("index.html")) {
     const server = await startCandidateServer(input.files);
     let report: PageCheckReport;
     try {
       report = await input.runner.run(
         server.url,
-        [...jsChecks.map((c) => ({ id: c.id, expression: c.expression })), ...input.derived.map((d) => ({ id: d.id, expression: d.expression }))],
+        [
+          ...jsChecks.map((c) => ({ id: c.id, expression: c.expression })),
+          ...pageRules.map((p) => ({ id: p.rule.id, expression: p.expression })),
+          ...input.derived.map((d) => ({ id: d.id, expression: d.expression })),
+        ],
         { checkTimeoutMs: input.checkTimeoutMs, signal: input.signal },
       );
     } finally {
@@ -132,6 +115,10 @@ export async function verifyCandidate(input: VerifyInput): Promise<CandidateVerd
         label: check.expression,
         detail: result?.passed ? null : short(`${result?.error ?? "not evaluated"}${result?.valuePreview ? ` (last value: ${result.valuePreview})` : ""}`),
       });
+    }
+    for (const { rule } of pageRules) {
+      const result = results.get(rule.id);
+      verdicts.push({ id: rule.id, kind: "page-rule", origin: rule.origin, passed: result?.passed ?? false, blocking: true, label: rule.text, detail: result?.passed ? null : short(result?.error ?? "not evaluated") });
     }
     for (const derived of input.derived) {
       const result = results.get(derived.id);
@@ -156,7 +143,7 @@ export function describeFailures(verdict: CandidateVerdict): string {
   for (const check of verdict.checks.filter((c) => !c.passed)) {
     const origin = check.origin === "earlier" ? " (an earlier round's check — it must keep passing)" : "";
     const advisory = check.blocking ? "" : check.kind === "derived" ? " (derived from a natural-language check; advisory)" : " (advisory)";
-    lines.push(`- ${check.kind === "page" ? "Page" : check.kind === "repository" ? "Repository check" : "Check"} ${check.id}${origin}${advisory}: ${check.label}\n  failed: ${check.detail ?? "false"}`);
+    lines.push(`- ${check.kind === "page" ? "Page" : check.kind === "repository" ? "Repository check" : check.kind === "page-rule" ? "Page check" : "Check"} ${check.id}${origin}${advisory}: ${check.label}\n  failed: ${check.detail ?? "false"}`);
   }
   if (verdict.page) {
     if (verdict.page.consoleErrors.length > 0) lines.push(`- Console errors:\n${verdict.page.consoleErrors.slice(0, 10).map((e) => `  - ${short(e)}`).join("\n")}`);

@@ -69,6 +69,7 @@ describe("repository-work checks with a real interpreter", () => {
     const verdict = await verifyCandidate({
       files: tree({ "execute.py": "rows = [1]\nprint(rows[3])\n" }),
       checks: [],
+      rules: [],
       derived: [],
       attachments: new Map(),
       runner: undefined,

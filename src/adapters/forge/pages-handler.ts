@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { resolve } from "node:path";
-import mime from "mime-types";
+import { contentTypeFor } from "../../domain/content-type.ts";
 import {
   isBareRepository,
   isValidRepositoryName,
@@ -193,13 +193,6 @@ function sendFile(
   res.setHeader("Content-Type", contentTypeFor(file.path));
   res.setHeader("Content-Length", file.content.length);
   res.end(method === "HEAD" ? undefined : file.content);
-}
-
-/** By extension; text types say UTF-8 so browsers do not guess. */
-export function contentTypeFor(path: string): string {
-  const type = mime.lookup(path);
-  if (!type) return "application/octet-stream";
-  return mime.contentType(type) || type;
 }
 
 function etagMatches(header: string | undefined, etag: string): boolean {
