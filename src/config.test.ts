@@ -103,3 +103,26 @@ describe("LLM configuration", () => {
     }
   });
 });
+
+describe("build-time fetch configuration", () => {
+  it("has no User-Agent override and no proxy by default", () => {
+    expect(load({}).outbound).toEqual({ userAgent: undefined, proxy: {} });
+  });
+
+  it("reads FETCH_USER_AGENT and the proxies, the lower-case spellings standing in for unset upper-case ones", () => {
+    const config = load({ FETCH_USER_AGENT: "acme-bot/2 (+mailto:{email})", https_proxy: "http://proxy.internal:3128", HTTP_PROXY: "http://plain.internal:8080", no_proxy: "localhost,.corp" });
+    expect(config.outbound).toEqual({
+      userAgent: "acme-bot/2 (+mailto:{email})",
+      proxy: { httpsProxy: "http://proxy.internal:3128", httpProxy: "http://plain.internal:8080", noProxy: "localhost,.corp" },
+    });
+    expect(load({ HTTPS_PROXY: "http://upper:1", https_proxy: "http://lower:2" }).outbound.proxy.httpsProxy).toBe("http://upper:1");
+  });
+
+  it.each([
+    [{ HTTPS_PROXY: "socks5://proxy:1080" }, "HTTPS_PROXY"],
+    [{ HTTP_PROXY: "not a url" }, "HTTP_PROXY"],
+    [{ FETCH_USER_AGENT: "bot\r\nX-Injected: 1" }, "FETCH_USER_AGENT"],
+  ])("names the bad variable: %j", (env, variable) => {
+    expect(configError(env).variable).toBe(variable);
+  });
+});

@@ -66,6 +66,13 @@ export interface Config {
   readonly runWorkers: boolean;
   readonly jobLeaseMs: number;
   readonly allowPrivateUrls: boolean;
+  /** Build-time fetches (the contract's prefetch and `fetch_url`). */
+  readonly outbound: {
+    /** FETCH_USER_AGENT; undefined → `briefwright/<version> (+mailto:<the request's email>)`. `{email}` is replaced. */
+    readonly userAgent: string | undefined;
+    /** HTTPS_PROXY, HTTP_PROXY, NO_PROXY (the lower-case spellings too). */
+    readonly proxy: { readonly httpsProxy?: string; readonly httpProxy?: string; readonly noProxy?: string };
+  };
   readonly maxBodyBytes: number;
   readonly maxAttachmentBytes: number;
   readonly gitAuthor: { readonly name: string; readonly email: string };
@@ -110,6 +117,17 @@ const httpUrl = z
     }
   }, "must be an http(s) URL")
   .transform((v) => v.replace(/\/+$/, ""));
+
+const proxyUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      return ["http:", "https:"].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, "must be an http(s) proxy URL such as http://proxy.internal:3128");
 
 /** Each variable: its schema and default. Keys are the environment variable names. */
 const schema = z.object({
@@ -162,6 +180,11 @@ const schema = z.object({
   RUN_WORKERS: boolean.default(true),
   JOB_LEASE_SECONDS: positiveInt.default(30),
   ALLOW_PRIVATE_URLS: boolean.default(false),
+  // A header value: printable ASCII only, so it can neither break the request nor smuggle a line.
+  FETCH_USER_AGENT: z.string().trim().min(1).max(300).regex(/^[\x20-\x7e]+$/, "must be printable ASCII (it is sent as a header)").optional(),
+  HTTPS_PROXY: proxyUrl.optional(),
+  HTTP_PROXY: proxyUrl.optional(),
+  NO_PROXY: z.string().trim().optional(),
   MAX_BODY_BYTES: positiveInt.default(16 * 1024 * 1024),
   MAX_ATTACHMENT_BYTES: positiveInt.default(5 * 1024 * 1024),
   GIT_AUTHOR_NAME: z.string().trim().min(1).default("briefwright"),
@@ -182,7 +205,7 @@ function withDotEnv(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
 /** Parses the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?: string; readDotEnv?: boolean } = {}): Config {
   const cwd = options.cwd ?? process.cwd();
-  const source = options.readDotEnv === false ? env : withDotEnv(env, cwd);
+  const source = withLowerCaseProxies(options.readDotEnv === false ? env : withDotEnv(env, cwd));
   // Empty strings mean "unset", as in most shells' `VAR= cmd`.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
@@ -234,6 +257,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     runWorkers: e.RUN_WORKERS,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
     allowPrivateUrls: e.ALLOW_PRIVATE_URLS,
+    outbound: {
+      userAgent: e.FETCH_USER_AGENT,
+      proxy: {
+        ...(e.HTTPS_PROXY ? { httpsProxy: e.HTTPS_PROXY } : {}),
+        ...(e.HTTP_PROXY ? { httpProxy: e.HTTP_PROXY } : {}),
+        ...(e.NO_PROXY ? { noProxy: e.NO_PROXY } : {}),
+      },
+    },
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxAttachmentBytes: e.MAX_ATTACHMENT_BYTES,
     gitAuthor: { name: e.GIT_AUTHOR_NAME, email: e.GIT_AUTHOR_EMAIL },
@@ -241,6 +272,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     logLevel: e.LOG_LEVEL,
   };
   return deepFreeze(config);
+}
+
+/** `https_proxy`, `http_proxy`, `no_proxy` (curl's spellings) stand in for unset upper-case ones. */
+function withLowerCaseProxies(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const filled = { ...env };
+  for (const name of ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"]) {
+    if (!filled[name] && filled[name.toLowerCase()]) filled[name] = filled[name.toLowerCase()];
+  }
+  return filled;
 }
 
 /** A comma list of provider names; unknown or repeated names are errors naming `variable`. */

@@ -26,6 +26,8 @@ import { createCheckRunner } from "./verify/check-runner.ts";
 import { createLocalScriptRunner } from "./adapters/script/local-script-runner.ts";
 import { createIdleLane } from "./pipeline/idle-lane.ts";
 import { resumeLiveChecks } from "./pipeline/live-check-stage.ts";
+import { createQuickJsCodeSandbox } from "./adapters/sandbox/quickjs-code-sandbox.ts";
+import { createSheetJsSpreadsheetReader } from "./adapters/spreadsheet/sheetjs-spreadsheet-reader.ts";
 
 /** How far back a start looks for live checks that never finished: older pages have moved on. */
 const liveCheckResumeWindowMs = 60 * 60 * 1000;
@@ -94,9 +96,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     scriptRunner: config.verify.enabled ? createLocalScriptRunner({ pythonCommand: config.verify.pythonCommand }) : undefined,
     activity,
     afterRound,
+    buildTools: { sandbox: createQuickJsCodeSandbox(), spreadsheets: createSheetJsSpreadsheetReader() },
     settings: {
       maxAttachmentBytes: config.maxAttachmentBytes,
       allowPrivateUrls: config.allowPrivateUrls,
+      fetchUserAgent: config.outbound.userAgent,
+      outboundProxy: config.outbound.proxy,
       gitAuthor: config.gitAuthor,
       licenseHolder: config.licenseHolder,
       llmTimeoutMs: config.llm.timeoutMs,

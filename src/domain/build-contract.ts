@@ -3,6 +3,7 @@ import { summarizeAttachment, type AttachmentSummary } from "./attachment-summar
 import type { Check } from "./check.ts";
 import { editableAttachments } from "./editable-attachments.ts";
 import { briefRulesOf, contentRuleOf, notFiles, ruleKey, type ContentRule } from "./content-rules.ts";
+import { conversionRequestsOf, type ConversionRequest } from "./conversion-requests.ts";
 
 /**
  * What the evaluator will look for, extracted from the brief, the checks and the attachments
@@ -44,6 +45,8 @@ export interface BuildContract {
    * each: what verification decides deterministically (blocking) and the prompt states up front.
    */
   readonly rules: readonly ContractRule[];
+  /** Conversions this round's brief asks the product to make (conversion-requests.ts). */
+  readonly conversions: readonly ConversionRequest[];
 }
 
 /** A content rule with where it came from. */
@@ -652,5 +655,6 @@ export function buildContract(input: BuildContractInput): BuildContract {
     editableAttachments: editableAttachments(input.brief, summaries.filter((a) => a.kind !== "binary").map((a) => a.name)),
     checks: builder.checks,
     rules: [...builder.rules.values()],
+    conversions: conversionRequestsOf(input.brief, input.attachments.map((a) => a.name)),
   };
 }

@@ -70,6 +70,8 @@ export interface EventMap {
   /** A build-time fetch: `via` the build contract's prefetch or the model's `fetch_url` tool; `path` null when not saved. */
   "fetch-complete": { path: string | null; url: string; bytes: number; via: "contract" | "tool" };
   "fetch-refuse": { path: string | null; url: string; reason: string; via: "contract" | "tool" };
+  /** A build tool other than a fetch ran (`run_js`, `convert_file`), or the contract's conversion was made (`via: "contract"`). */
+  "build-tool-run": { tool: string; outcome: "saved" | "answered" | "refused"; path: string | null; from: string; bytes: number; detail: string | null; via: "contract" | "tool" };
   "readme-write": { source: "model" | "template"; reason: string | null };
   "commit-create": { repo: string; commitSha: string; created: boolean; files: number };
   "pages-wait": { pagesUrl: string; commitSha: string; polls: number; live: boolean };

@@ -1,5 +1,8 @@
 import { OutboundUrlError, describeError } from "../domain/errors.ts";
+import { outboundDispatcher, type OutboundProxy } from "./outbound-dispatcher.ts";
 import { assertUrlIsPublic } from "./outbound-url-guard.ts";
+
+export type { OutboundProxy } from "./outbound-dispatcher.ts";
 
 export interface FetchLimits {
   readonly allowPrivateUrls: boolean;
@@ -7,6 +10,10 @@ export interface FetchLimits {
   readonly timeoutMs: number;
   /** Stops the fetch early (the caller gave up); the time cap applies either way. */
   readonly signal?: AbortSignal;
+  /** Sent as `User-Agent`: some public APIs answer 403 to an anonymous client. */
+  readonly userAgent?: string;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY; requests go direct without it. */
+  readonly proxy?: OutboundProxy;
 }
 
 export interface FetchedResource {
@@ -24,10 +31,14 @@ export async function fetchPublicUrl(raw: string, limits: FetchLimits, fetchFn: 
   let url = (await assertUrlIsPublic(raw, limits.allowPrivateUrls)).toString();
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
+  const headers: Record<string, string> = { accept: "application/json, text/*;q=0.9, */*;q=0.5" };
+  if (limits.userAgent) headers["user-agent"] = limits.userAgent;
+  const dispatcher = outboundDispatcher(limits.proxy);
   for (let redirects = 0; ; redirects++) {
     let response: Response;
     try {
-      response = await fetchFn(url, { method: "GET", redirect: "manual", signal, headers: { accept: "application/json, text/*;q=0.9, */*;q=0.5" } });
+      // `dispatcher` is undici's extension of RequestInit (Node's fetch is undici).
+      response = await fetchFn(url, { method: "GET", redirect: "manual", signal, headers, ...(dispatcher ? { dispatcher } : {}) } as RequestInit);
     } catch (cause) {
       throw new OutboundUrlError(`GET ${url} failed: ${describeError(cause)}`, { cause, isRetryable: true });
     }

@@ -9,9 +9,7 @@ import { isBlocking, type GateDecision } from "../gate/gate-decision.ts";
 import { runSafetyGate } from "../gate/safety-gate.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import { assemble } from "./assemble-stage.ts";
-import { fetchBuildFiles } from "./fetch-build-files.ts";
-import { createFetchUrlTool } from "../generation/fetch-url-tool.ts";
-import type { ModelTool } from "../ports/language-model.ts";
+import { prepareBuildTools } from "./prepare-build-tools.ts";
 import { askModel, readAnswer, startConversation, startRepair, type FetchedFile } from "./generate-stage.ts";
 import { deriveChecks } from "../verify/derive-checks.ts";
 import { describeFailures, verifyCandidate, type CandidateVerdict, type DerivedCheck } from "../verify/verify-candidate.ts";
@@ -120,8 +118,8 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
   const { roundId, request } = input;
   const { events, settings } = deps;
   const contract = contractFor(input, settings.maxAttachmentBytes);
-  const fetched = new BuildFetches(await fetchBuildFiles(contract, roundId, deps));
-  const tools = deps.model?.supportsTools ? [buildFetchTool(input, deps, fetched)] : [];
+  // The brief's fetches and conversions are made now, so their files are in every candidate.
+  const { files: fetched, tools } = await prepareBuildTools({ roundId, email: request.email, attachments: input.attachments, current: input.current }, contract, deps);
   const promptInput = { request, checks: input.checks, attachments: input.attachments, contract, fetched: fetched.all(), current: input.current, history: input.history };
   let conversation = startConversation(promptInput);
   const attachmentBytes = new Map(input.attachments.map((a) => [a.name, Buffer.from(a.base64, "base64")]));
@@ -159,7 +157,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
       continue;
     }
     const base = conversation.base;
-    // What was fetched so far, the model's own fetches included, goes into this candidate.
+    // What was fetched, converted or computed so far, the model's own tool runs included, goes into this candidate.
     const fetchedNow = fetched.all();
     const assembleWith = (prose?: ReadmeProse) =>
       assemble({
@@ -218,42 +216,6 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
     fetched: best.fetched.map(({ base64: _, ...rest }) => rest),
     editableAttachments: contract.editableAttachments,
   };
-}
-
-/**
- * The files fetched at build time, by path: the build contract's prefetches first, then what the
- * model saves with `fetch_url` (a later fetch of the same path replaces an earlier one).
- */
-class BuildFetches {
-  readonly #byPath = new Map<string, FetchedFile>();
-  constructor(prefetched: readonly FetchedFile[]) {
-    for (const file of prefetched) this.#byPath.set(file.path, file);
-  }
-  add(file: FetchedFile): void {
-    this.#byPath.set(file.path, file);
-  }
-  all(): FetchedFile[] {
-    return [...this.#byPath.values()];
-  }
-}
-
-/**
- * The model's `fetch_url` for this round: the outbound rules of the prefetch, saved files kept
- * out of LICENSE, README.md, index.html and the attachments, every fetch and refusal recorded.
- */
-function buildFetchTool(input: BuildInput, deps: PipelineDeps, fetched: BuildFetches): ModelTool {
-  const { roundId } = input;
-  return createFetchUrlTool({
-    allowPrivateUrls: deps.settings.allowPrivateUrls,
-    maxBytes: deps.settings.maxAttachmentBytes,
-    fetch: deps.fetch,
-    reservedPaths: ["LICENSE", "README.md", "index.html", ...input.attachments.map((a) => a.name)],
-    onComplete: ({ url, path, contentType, body }) => {
-      if (path !== null) fetched.add({ path, url, bytes: body.length, contentType, base64: body.toString("base64"), via: "tool" });
-      deps.events.emit("fetch-complete", roundId, { path, url, bytes: body.length, via: "tool" });
-    },
-    onRefuse: ({ url, path, reason }) => deps.events.emit("fetch-refuse", roundId, { path, url, reason, via: "tool" }),
-  });
 }
 
 /** Natural-language checks as JS, asked for once per round; advisory only. */

@@ -9,14 +9,14 @@ import type { PipelineDeps } from "./pipeline-deps.ts";
  * time under the outbound rules. A refused or failed fetch is recorded and the round goes on:
  * the model is told, and the page can still fetch at run time.
  */
-export async function fetchBuildFiles(contract: BuildContract, roundId: string, deps: PipelineDeps): Promise<FetchedFile[]> {
+export async function fetchBuildFiles(contract: BuildContract, roundId: string, deps: PipelineDeps, userAgent?: string): Promise<FetchedFile[]> {
   const fetched: FetchedFile[] = [];
   for (const file of contract.files) {
     if (!file.fetchFrom || file.origin !== "current") continue;
     try {
       const resource = await fetchPublicUrl(
         file.fetchFrom,
-        { allowPrivateUrls: deps.settings.allowPrivateUrls, maxBytes: deps.settings.maxAttachmentBytes, timeoutMs: 15_000 },
+        { allowPrivateUrls: deps.settings.allowPrivateUrls, maxBytes: deps.settings.maxAttachmentBytes, timeoutMs: 15_000, userAgent, proxy: deps.settings.outboundProxy },
         deps.fetch,
       );
       fetched.push({ path: file.path, url: resource.url, bytes: resource.body.length, contentType: resource.contentType, base64: resource.body.toString("base64"), via: "contract" });

@@ -11,15 +11,18 @@ import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import { attachmentImages, callModel } from "./call-model.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 
-/** A file fetched at build time because the brief asked for it. */
+/** A file made at build time: fetched (because the brief asked, or by the model), converted, or computed. */
 export interface FetchedFile {
   readonly path: string;
+  /** The URL fetched; for a conversion or a `run_js` result, the file(s) it was made from. */
   readonly url: string;
   readonly bytes: number;
   readonly contentType: string;
   readonly base64: string;
-  /** Fetched ahead by the build contract, or by the model through the `fetch_url` tool. */
+  /** Made ahead because the build contract asked for it, or by the model through a tool. */
   readonly via: "contract" | "tool";
+  /** The build tool that made it (src/build-tools/); absent means a fetch. */
+  readonly tool?: "fetch_url" | "convert_file" | "run_js";
 }
 
 export interface PromptInput {
@@ -51,7 +54,7 @@ function attachmentList(attachments: readonly AnalyzedAttachment[]): string {
 
 function fetchedList(fetched: readonly FetchedFile[]): string {
   if (fetched.length === 0) return "(none)";
-  return fetched.map((f) => `${preview(f.path, f.contentType, Buffer.from(f.base64, "base64"))}\n  fetched from ${f.url}`).join("\n");
+  return fetched.map((f) => `${preview(f.path, f.contentType, Buffer.from(f.base64, "base64"))}\n  ${!f.tool || f.tool === "fetch_url" ? "fetched from" : `made by ${f.tool} from`} ${f.url}`).join("\n");
 }
 
 function checkList(checks: readonly Check[]): string {

@@ -7,6 +7,9 @@ import type { CheckRunner } from "../verify/check-runner.ts";
 import type { ScriptRunner } from "../ports/script-runner.ts";
 import type { IdleLane } from "./idle-lane.ts";
 import type { PriceTable } from "../domain/price-table.ts";
+import type { OutboundProxy } from "../net/outbound-dispatcher.ts";
+import type { CodeSandbox } from "../ports/code-sandbox.ts";
+import type { SpreadsheetReader } from "../ports/spreadsheet-reader.ts";
 
 /** Everything a round's pipeline touches: ports and the few settings it needs. */
 export interface PipelineDeps {
@@ -25,12 +28,21 @@ export interface PipelineDeps {
   readonly activity: { roundsInFlight: number };
   /** Where after-the-report work (the live check) waits for a quiet moment; inline without it. */
   readonly afterRound?: IdleLane;
+  /**
+   * The adapters behind build-time tools (src/build-tools/): without a sandbox `run_js` is not
+   * offered; without a spreadsheet reader neither `convert_file` nor the brief's conversions run.
+   */
+  readonly buildTools?: { readonly sandbox?: CodeSandbox; readonly spreadsheets?: SpreadsheetReader };
   readonly settings: PipelineSettings;
 }
 
 export interface PipelineSettings {
   readonly maxAttachmentBytes: number;
   readonly allowPrivateUrls: boolean;
+  /** FETCH_USER_AGENT (`{email}` stands for the request's); undefined → briefwright and the request's email. */
+  readonly fetchUserAgent?: string;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY for build-time fetches. */
+  readonly outboundProxy?: OutboundProxy;
   readonly gitAuthor: { readonly name: string; readonly email: string };
   readonly licenseHolder: string;
   readonly llmTimeoutMs: number;

@@ -230,7 +230,7 @@ describe(`generation engine on ${dialect.name}`, () => {
       expect(JSON.parse(toolMessage!.content)).toMatchObject({ ok: true, status: 200, content_type: "application/json", saved_as: "data.json", bytes: payload.length });
 
       const round = await roundDetail(harness, first!.ack.task_id, 1);
-      expect(round.build.fetched).toEqual([{ path: "data.json", url, bytes: payload.length, contentType: "application/json", via: "tool" }]);
+      expect(round.build.fetched).toEqual([{ path: "data.json", url, bytes: payload.length, contentType: "application/json", via: "tool", tool: "fetch_url" }]);
       expect(round.build.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["accepted"]);
       expect(round.build.attempts[0].verdict.passed).toBe(true);
       const toolCalls = round.events.filter((e: { name: string }) => e.name === "tool-call").map((e: { data: unknown }) => e.data);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createOpenAICompatibleLanguageModel } from "../../src/adapters/llm/openai-compatible-language-model.ts";
 import { outputFormatLine } from "../../src/domain/output-format.ts";
 import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts";
-import { createFetchUrlTool, type FetchUrlResult, type FetchUrlToolOptions } from "../../src/generation/fetch-url-tool.ts";
+import { createFetchUrlTool, type FetchUrlResult, type FetchUrlToolOptions } from "../../src/build-tools/fetch-url-tool.ts";
 import type { ModelEvent } from "../../src/ports/language-model.ts";
 
 // The model's build-time fetch_url against real HTTP on 127.0.0.1.

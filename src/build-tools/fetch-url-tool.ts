@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { safeAttachmentName } from "../domain/attachment.ts";
 import { describeError } from "../domain/errors.ts";
-import { fetchPublicUrl } from "../net/fetch-public-url.ts";
+import { fetchPublicUrl, type OutboundProxy } from "../net/fetch-public-url.ts";
 import type { ModelTool } from "../ports/language-model.ts";
+import { savePathProblem } from "./build-files.ts";
+import { textPreview, type BuildToolFactory } from "./build-tool.ts";
 
 /** The name the model calls it by; the prompts name it too. */
-export const FETCH_URL_TOOL = "fetch_url";
+export const FETCH_URL_TOOL = "fetch_url" as const;
 
 const fetchUrlArguments = z.object({
   url: z.string().describe("The http or https URL to GET"),
@@ -45,6 +46,10 @@ export interface FetchUrlToolOptions {
   /** Fetches the tool makes in all (a runaway loop is refused past it). Default 20. */
   readonly maxFetches?: number;
   readonly fetch?: typeof fetch;
+  /** The User-Agent every request sends (FETCH_USER_AGENT, or one naming briefwright and the request's email). */
+  readonly userAgent?: string;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as config.ts parsed them. */
+  readonly proxy?: OutboundProxy;
   /** Paths `save_as` may not take: the files briefwright writes itself and the attachments. */
   readonly reservedPaths: Iterable<string>;
   /** A fetch went through; `path` is where it was saved, null when it was only looked at. */
@@ -89,11 +94,12 @@ export function createFetchUrlTool(options: FetchUrlToolOptions): ModelTool<Fetc
       try {
         const resource = await fetchPublicUrl(
           url,
-          { allowPrivateUrls: options.allowPrivateUrls, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs ?? 15_000, signal },
+          { allowPrivateUrls: options.allowPrivateUrls, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs ?? 15_000, signal, userAgent: options.userAgent, proxy: options.proxy },
           options.fetch,
         );
         options.onComplete({ url: resource.url, path, contentType: resource.contentType, body: resource.body });
         const text = isText(resource.contentType, resource.body);
+        const shown = textPreview(resource.body, previewBytes);
         return {
           ok: true,
           url: resource.url,
@@ -101,24 +107,14 @@ export function createFetchUrlTool(options: FetchUrlToolOptions): ModelTool<Fetc
           content_type: resource.contentType,
           bytes: resource.body.length,
           saved_as: path,
-          preview: text ? textPreview(resource.body, previewBytes) : null,
-          truncated: text && resource.body.length > previewBytes,
+          preview: text ? shown.preview : null,
+          truncated: text && shown.truncated,
         };
       } catch (error) {
         return refuse(describeError(error));
       }
     },
   };
-}
-
-function savePathProblem(path: string, reserved: ReadonlySet<string>): string | undefined {
-  try {
-    safeAttachmentName(path);
-  } catch (error) {
-    return `save_as ${JSON.stringify(path)} is not a safe relative path: ${describeError(error).replace(/^attachment name (?:"(?:[^"\\]|\\.)*" )?/, "it ")}`;
-  }
-  if (reserved.has(path.toLowerCase())) return `save_as ${JSON.stringify(path)} names a file that is written for you (or an attachment); choose another name`;
-  return undefined;
 }
 
 /** Text by its declared type, or (for a vague type) when it decodes as UTF-8 with no NUL bytes. */
@@ -129,8 +125,24 @@ function isText(contentType: string, body: Buffer): boolean {
   return !new TextDecoder("utf-8", { fatal: false }).decode(sample).slice(0, -4).includes("\uFFFD");
 }
 
-function textPreview(body: Buffer, maxBytes: number): string {
-  const text = body.subarray(0, maxBytes).toString("utf8");
-  // A cut through a multi-byte character leaves a replacement character at the end.
-  return body.length > maxBytes ? text.replace(/\uFFFD+$/, "") : text;
+export interface FetchUrlSettings {
+  readonly allowPrivateUrls: boolean;
+  readonly maxBytes: number;
+  readonly fetch?: typeof fetch;
+  readonly userAgent?: string;
+  readonly proxy?: OutboundProxy;
+}
+
+/** `fetch_url` as a build tool: saved bodies join the round's files with `via: "tool"`. */
+export function fetchUrlBuildTool(settings: FetchUrlSettings): BuildToolFactory {
+  return ({ files, record }) =>
+    createFetchUrlTool({
+      ...settings,
+      reservedPaths: files.reservedPaths(),
+      onComplete: ({ url, path, contentType, body }) => {
+        if (path !== null) files.save({ path, url, bytes: body.length, contentType, base64: body.toString("base64"), via: "tool", tool: FETCH_URL_TOOL });
+        record({ tool: FETCH_URL_TOOL, outcome: path === null ? "answered" : "saved", path, from: url, bytes: body.length, detail: null });
+      },
+      onRefuse: ({ url, path, reason }) => record({ tool: FETCH_URL_TOOL, outcome: "refused", path, from: url, bytes: 0, detail: reason }),
+    });
 }
