@@ -3,14 +3,16 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { parse as parseCsv } from "csv-parse/sync";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLocalScriptRunner } from "../../src/adapters/script/local-script-runner.ts";
 import { validateWorkflow } from "../../src/verify/validate-workflow.ts";
 import { storeDialects } from "../support/store-dialects.ts";
 import { cloneAt, git, startHarness, type Harness } from "../support/service-harness.ts";
 
-// Issue 9, done-when 3 (repository work): an attached script to fix, a workbook, a CI workflow
-// that lints, runs the script and publishes its output, and an output that must not be committed.
+// Issue 9, done-when 3 (repository work): an attached script to fix, a workbook to convert (by the
+// product, h-tools' conversions), a CI workflow that lints, runs the script on the converted data
+// and publishes its output, and an output that must not be committed (h-rules' content rules).
 // The scripted model first returns a script that still fails and a workflow GitHub would reject;
 // verification runs both for real (Python confined, GitHub's workflow parser) and the repair fixes
 // them. Real Chromium, git, HTTP, Python (Debian's python3 with pandas and openpyxl, see .ci/run).
@@ -32,13 +34,13 @@ const buggyScript = `import json
 
 import pandas as pd
 
-sales = pd.read_excel("data.xlsx")
+sales = pd.read_csv("data.csv")
 totals = sales.groupby("region")["sales"].sum()
 best = totals.idxmax()
 print(json.dumps({"best_region": best, "total": totals[best]}))
 `;
 // The first answer tidies the script but leaves the error in.
-const stillBuggy = buggyScript.replace("import json\n", '"""Best sales region from data.xlsx, as JSON on stdout."""\nimport json\n');
+const stillBuggy = buggyScript.replace("import json\n", '"""Best sales region from data.csv, as JSON on stdout."""\nimport json\n');
 const fixedScript = stillBuggy.replace('"total": totals[best]', '"total": int(totals[best])');
 
 const invalidWorkflow = `name: CI
@@ -49,7 +51,7 @@ jobs:
   build:
     steps:
       - uses: actions/checkout@v4
-      - run: pip install ruff pandas openpyxl
+      - run: pip install ruff pandas
       - run: ruff check .
       - run: python execute.py > result.json
 `;
@@ -70,7 +72,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install ruff pandas openpyxl
+      - run: pip install ruff pandas
       - run: ruff check .
       - run: python execute.py > result.json
       - uses: actions/upload-pages-artifact@v3
@@ -111,6 +113,7 @@ const repairAnswer = { "execute.py": fixedScript, ".github/workflows/ci.yml": va
 describe(`repository work end to end on ${dialect.name}`, () => {
   let harness: Harness | undefined;
   let workbook: Buffer;
+  let workbookRows: string[][];
   let scratch: string;
 
   beforeAll(async () => {
@@ -127,6 +130,10 @@ describe(`repository work end to end on ${dialect.name}`, () => {
     ].join("\n");
     await run("/usr/bin/python3", ["-c", program, join(scratch, "data.xlsx")]);
     workbook = await readFile(join(scratch, "data.xlsx"));
+    // The rows as openpyxl reads them back: what data.csv must hold, row for row.
+    const readBack = "import sys, json, openpyxl\nsheet = openpyxl.load_workbook(sys.argv[1]).active\nprint(json.dumps([[str(v) for v in row] for row in sheet.iter_rows(values_only=True)]))";
+    workbookRows = JSON.parse((await run("/usr/bin/python3", ["-c", readBack, join(scratch, "data.xlsx")])).stdout);
+    expect(workbookRows).toHaveLength(5);
   });
   afterAll(async () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -136,7 +143,7 @@ describe(`repository work end to end on ${dialect.name}`, () => {
     harness = undefined;
   });
 
-  it("commits the fixed script (not the attachment) and a validated workflow, after verification ran both; the output stays out", async () => {
+  it("commits the fixed script (not the attachment), the workbook converted row for row and a validated workflow, after verification ran the script on the converted data; the output stays out", async () => {
     harness = await startHarness({
       dialect,
       fixtures: [{ fixtures: [{ match: ["repo-brief-3c9"], responses: [{ files: firstAnswer }, { files: repairAnswer }] }] }],
@@ -185,15 +192,18 @@ describe(`repository work end to end on ${dialect.name}`, () => {
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
       const paths = (await git(clone.dir, "ls-files")).split("\n").filter(Boolean).sort();
-      expect(paths).toEqual([".github/workflows/ci.yml", ".gitignore", "LICENSE", "README.md", "data.xlsx", "execute.py", "index.html"]);
+      expect(paths).toEqual([".github/workflows/ci.yml", ".gitignore", "LICENSE", "README.md", "data.csv", "data.xlsx", "execute.py", "index.html"]);
       const committed = async (path: string) => readFile(join(clone.dir, path));
       expect((await committed("execute.py")).toString()).toBe(fixedScript);
       expect((await committed("execute.py")).toString()).not.toBe(buggyScript);
       expect((await committed(".github/workflows/ci.yml")).toString()).toBe(validWorkflow);
       expect(await validateWorkflow(".github/workflows/ci.yml", validWorkflow)).toEqual({ valid: true });
       expect((await committed("data.xlsx")).equals(workbook)).toBe(true);
+      // data.csv was converted by the product, not typed by the model: the workbook row for row.
+      expect([...Object.keys(firstAnswer), ...Object.keys(repairAnswer)]).not.toContain("data.csv");
+      expect(parseCsv((await committed("data.csv")).toString("utf8"))).toEqual(workbookRows);
 
-      // The committed script, run as the workflow would on the committed tree, prints the answer.
+      // The committed script, run as the workflow would on the committed tree (so on data.csv), prints the answer.
       const tree = new Map(await Promise.all(paths.map(async (path) => [path, await committed(path)] as const)));
       const result = await createLocalScriptRunner().run({ interpreter: "python", args: ["execute.py"], files: tree, timeoutMs: 30_000, isolateNetwork: true });
       expect(result).toMatchObject({ outcome: "exited", exitCode: 0 });
