@@ -1,5 +1,5 @@
 import type { FileTree } from "../domain/files.ts";
-import { COMPILE_PROGRAM, compileVerdicts, planPythonChecks, runVerdict, type PythonVerdict } from "../domain/python-verification.ts";
+import { COMPILE_PROGRAM, compileVerdicts, planPythonChecks, runVerdict, scriptRunsInBriefs, type PythonVerdict } from "../domain/python-verification.ts";
 import type { ScriptRunner } from "../ports/script-runner.ts";
 import { isWorkflowPath, validateWorkflow } from "./validate-workflow.ts";
 
@@ -41,6 +41,11 @@ export async function repositoryWorkVerdicts(files: FileTree, input: RepositoryW
       detail: validation.valid ? null : validation.problems.join("\n"),
     });
   }
+  // A workflow or script the brief names but the answer left out would otherwise pass unnoticed.
+  for (const path of namedRepositoryFiles(input.briefs)) {
+    if (files.has(path)) continue;
+    verdicts.push({ id: `missing:${path}`, label: `${path}, which the brief names, is in the repository`, passed: false, blocking: true, detail: `${path} is missing; add it as the brief asks` });
+  }
   for (const verdict of await pythonVerdicts(files, input, signal)) {
     verdicts.push({ id: verdict.id, label: verdict.label, passed: verdict.status === "passed", blocking: verdict.status !== "not-verified", detail: verdict.detail });
   }
@@ -69,4 +74,14 @@ async function pythonVerdicts(files: FileTree, input: RepositoryWorkInput, signa
     verdicts.push(runVerdict(planned, result, input.scriptTimeoutMs));
   }
   return verdicts;
+}
+
+/** Workflow files and scripts to run that the briefs name: the answer must have them. */
+function namedRepositoryFiles(briefs: readonly string[]): string[] {
+  const named = new Set<string>();
+  for (const brief of briefs) {
+    for (const m of brief.matchAll(/(?<![\w/.-])\.github\/workflows\/[\w.-]+\.ya?ml(?![\w/-])/gi)) named.add(m[0]);
+  }
+  for (const run of scriptRunsInBriefs(briefs)) named.add(run.script);
+  return [...named];
 }

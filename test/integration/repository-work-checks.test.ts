@@ -57,6 +57,13 @@ describe("repository-work checks with a real interpreter", () => {
     ]);
   });
 
+  it("a workflow or script the brief names but the tree lacks blocks as missing", async () => {
+    const verdicts = byId(await work({ "index.html": "<p>x</p>" }, ["Add .github/workflows/ci.yml that runs `python execute.py > result.json`."]));
+    expect(Object.keys(verdicts).sort()).toEqual(["missing:.github/workflows/ci.yml", "missing:execute.py"]);
+    expect(verdicts["missing:execute.py"]).toMatchObject({ passed: false, blocking: true, detail: "execute.py is missing; add it as the brief asks" });
+    expect(await work({ "index.html": "<p>x</p>" }, ["A page with a counter."])).toEqual([]);
+  });
+
   it("an invalid workflow blocks with the parser's reason; a valid one passes", async () => {
     const valid = "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ruff check .\n";
     const verdicts = byId(await work({ ".github/workflows/ci.yml": valid, ".github/workflows/bad.yml": "on: push\njobs:\n  lint:\n    steps:\n      - run: ruff check .\n" }));
