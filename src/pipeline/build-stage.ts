@@ -291,7 +291,8 @@ async function withReadmeProse(
     deps.events.emit("readme-write", roundId, { source: "template", reason });
     return files;
   }
-  const dataFiles = new Set([...input.attachments.map((a) => a.name), ...fetched.map((f) => f.path)]);
+  // A script the brief asked to fix is the app's own code now: the README should explain it.
+  const dataFiles = new Set([...input.attachments.map((a) => a.name).filter((name) => !contract.editableAttachments.includes(name)), ...fetched.map((f) => f.path)]);
   const result = await writeReadmeProse(
     deps.model,
     { briefs: input.rounds, files: editableFiles(files, dataFiles), signal: input.budget.signal(input.reserveMs, input.signal) },
