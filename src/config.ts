@@ -54,6 +54,10 @@ export interface Config {
     readonly checkTimeoutMs: number;
     readonly browserContexts: number;
     readonly repairMaxAttempts: number;
+    /** Python for repository checks: a name looked up in the system PATH, or an absolute path. */
+    readonly pythonCommand: string;
+    /** Cap on one Python compile or script run during verification. */
+    readonly scriptTimeoutMs: number;
   };
   /** Ask the model to write the README's prose (one extra call per round); else the template's. */
   readonly readmeProse: boolean;
@@ -170,6 +174,8 @@ const schema = z.object({
   CHECK_TIMEOUT_SECONDS: positiveInt.max(120).default(10),
   BROWSER_CONTEXTS: positiveInt.max(16).default(2),
   REPAIR_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
+  PYTHON_COMMAND: z.string().trim().min(1).default("python3"),
+  SCRIPT_TIMEOUT_SECONDS: positiveInt.max(300).default(30),
   WORKER_CONCURRENCY: positiveInt.max(64).default(2),
   RUN_WORKERS: boolean.default(true),
   JOB_LEASE_SECONDS: positiveInt.default(30),
@@ -244,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
       checkTimeoutMs: e.CHECK_TIMEOUT_SECONDS * 1000,
       browserContexts: e.BROWSER_CONTEXTS,
       repairMaxAttempts: e.REPAIR_MAX_ATTEMPTS,
+      pythonCommand: e.PYTHON_COMMAND,
+      scriptTimeoutMs: e.SCRIPT_TIMEOUT_SECONDS * 1000,
     },
     workerConcurrency: e.WORKER_CONCURRENCY,
     runWorkers: e.RUN_WORKERS,

@@ -23,6 +23,7 @@ import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
 import { createChromiumBrowser } from "./adapters/browser/chromium-browser.ts";
 import { createCdnMirror } from "./verify/cdn-mirror.ts";
 import { createCheckRunner } from "./verify/check-runner.ts";
+import { createLocalScriptRunner } from "./adapters/script/local-script-runner.ts";
 import { createIdleLane } from "./pipeline/idle-lane.ts";
 import { resumeLiveChecks } from "./pipeline/live-check-stage.ts";
 import { createQuickJsCodeSandbox } from "./adapters/sandbox/quickjs-code-sandbox.ts";
@@ -92,6 +93,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     clock,
     fetch: globalThis.fetch,
     checkRunner: browser && createCheckRunner(browser),
+    scriptRunner: config.verify.enabled ? createLocalScriptRunner({ pythonCommand: config.verify.pythonCommand }) : undefined,
     activity,
     afterRound,
     buildTools: { sandbox: createQuickJsCodeSandbox(), spreadsheets: createSheetJsSpreadsheetReader() },
@@ -111,6 +113,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       readmeProse: config.readmeProse,
       repairMaxAttempts: config.verify.repairMaxAttempts,
       checkTimeoutMs: config.verify.checkTimeoutMs,
+      scriptTimeoutMs: config.verify.scriptTimeoutMs,
       knownSecrets: [secret.secret, ...config.llm.apiKeys].filter((value): value is string => Boolean(value)),
     },
   };

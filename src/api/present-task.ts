@@ -27,7 +27,7 @@ async function presentRound(round: RoundRecord, store: Store) {
   ]);
   const calls = llmCalls(events);
   const built = stages.find((s) => s.name === "build" && s.status === "succeeded")?.output as
-    | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[]; chosenAttempt?: number; derived?: unknown[] }
+    | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[]; chosenAttempt?: number; derived?: unknown[]; editableAttachments?: string[] }
     | undefined;
   return {
     id: round.id,
@@ -52,7 +52,7 @@ async function presentRound(round: RoundRecord, store: Store) {
     },
     files: built?.files ? Object.keys(built.files).sort() : [],
     build: built
-      ? { attempts: built.attempts ?? [], chosen_attempt: built.chosenAttempt ?? null, derived_checks: built.derived ?? [], fetched: built.fetched ?? [] }
+      ? { attempts: built.attempts ?? [], chosen_attempt: built.chosenAttempt ?? null, derived_checks: built.derived ?? [], fetched: built.fetched ?? [], editable_attachments: built.editableAttachments ?? [] }
       : null,
     live_check: stages.find((s) => s.name === "live-check")?.output ?? null,
     budget: {

@@ -1,4 +1,5 @@
 import { AttachmentError } from "./errors.ts";
+import { repositoryPathProblem } from "./repository-path.ts";
 
 /** An attachment decoded from its data URI, with a name that is safe to write into a repository. */
 export interface DecodedAttachment {
@@ -7,28 +8,17 @@ export interface DecodedAttachment {
   readonly content: Buffer;
 }
 
-// Windows-reserved names, and names git or Pages treat specially.
-const reservedNames = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
-
 /**
- * Checks an attachment name. Names are kept as given (the brief refers to them) but must be one
- * plain path segment — or a few — with no traversal, no hidden or git-internal parts.
+ * Checks an attachment name. Names are kept as given (the brief refers to them) but must be a
+ * path the repository path policy accepts (domain/repository-path.ts): relative, no traversal,
+ * no git internals, hidden only where repositories need it (`.gitignore`, `.github/workflows/…`).
  */
 export function safeAttachmentName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0) throw new AttachmentError("attachment name is empty");
   if (trimmed.length > 200) throw new AttachmentError("attachment name is longer than 200 characters");
-  if (trimmed.includes("\\") || trimmed.includes("\0")) throw new AttachmentError(`attachment name ${JSON.stringify(name)} contains a backslash or NUL`);
-  if (trimmed.startsWith("/")) throw new AttachmentError(`attachment name ${JSON.stringify(name)} is an absolute path`);
-  const segments = trimmed.split("/");
-  for (const segment of segments) {
-    if (segment === "" || segment === "." || segment === "..") {
-      throw new AttachmentError(`attachment name ${JSON.stringify(name)} has an empty, "." or ".." segment`);
-    }
-    if (segment.startsWith(".")) throw new AttachmentError(`attachment name ${JSON.stringify(name)} has a hidden segment`);
-    if (reservedNames.test(segment)) throw new AttachmentError(`attachment name ${JSON.stringify(name)} uses a reserved name`);
-    if (/[\u0000-\u001f<>:"|?*]/.test(segment)) throw new AttachmentError(`attachment name ${JSON.stringify(name)} has characters not allowed in file names`);
-  }
+  const problem = repositoryPathProblem(trimmed);
+  if (problem) throw new AttachmentError(`attachment name ${JSON.stringify(name)} is not allowed: ${problem}`);
   return trimmed;
 }
 

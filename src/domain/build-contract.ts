@@ -1,6 +1,7 @@
 import type { DecodedAttachment } from "./attachment.ts";
 import { summarizeAttachment, type AttachmentSummary } from "./attachment-summary.ts";
 import type { Check } from "./check.ts";
+import { editableAttachments } from "./editable-attachments.ts";
 import { briefRulesOf, contentRuleOf, notFiles, ruleKey, type ContentRule } from "./content-rules.ts";
 import { conversionRequestsOf, type ConversionRequest } from "./conversion-requests.ts";
 
@@ -32,6 +33,11 @@ export interface BuildContract {
   /** The CDN the brief names for its libraries, when it names exactly one. */
   readonly cdn: string | undefined;
   readonly attachments: readonly AttachmentSummary[];
+  /**
+   * Attachments this round's brief asks to change (fix, update, extend …): the model edits them
+   * and its version is committed. Every other attachment is committed byte for byte. Text only.
+   */
+  readonly editableAttachments: readonly string[];
   /** Every check of this and earlier rounds, classified. */
   readonly checks: readonly ContractCheck[];
   /**
@@ -656,6 +662,7 @@ export function buildContract(input: BuildContractInput): BuildContract {
   }
 
   const cdns = [...builder.cdns];
+  const summaries = input.attachments.map(summarizeAttachment);
   return {
     elementIds: [...builder.elements.values()].map((e) => ({ id: e.id, fromCheck: e.fromCheck, tag: e.tag, attributes: { ...e.attributes }, origin: e.origin })),
     selectors: [...builder.selectors.values()].map((s) => ({ ...s })),
@@ -667,7 +674,8 @@ export function buildContract(input: BuildContractInput): BuildContract {
     queryParameters: [...builder.queryParameters],
     urls: [...builder.urls],
     cdn: cdns.length === 1 ? cdns[0] : undefined,
-    attachments: input.attachments.map(summarizeAttachment),
+    attachments: summaries,
+    editableAttachments: editableAttachments(input.brief, summaries.filter((a) => a.kind !== "binary").map((a) => a.name)),
     checks: builder.checks,
     rules: withoutSuperseded([...builder.rules.values()]),
     conversions: conversionRequestsOf(input.brief, input.attachments.map((a) => a.name)),

@@ -69,7 +69,9 @@ export function renderObligations(contract: BuildContract): string {
     add(`A <${asset.element === "*" ? "element" : asset.element}> with ${asset.attribute} ${operator} ${JSON.stringify(asset.value)} must be in the HTML`, asset.origin);
   }
   for (const file of contract.files) {
-    if (file.source === "attachment") {
+    if (file.source === "attachment" && contract.editableAttachments.includes(file.path)) {
+      add(`Attachment ${file.path} is a file to edit: change it as the brief asks and return the complete edited file under the same path`, file.origin);
+    } else if (file.source === "attachment") {
       add(`Keep attachment ${file.path} next to index.html, unchanged, and load it by relative path (fetch("${file.path}"), never "/${file.path}")`, file.origin);
     } else if (file.fetchFrom) {
       add(`Create ${file.path} with the content fetched from ${file.fetchFrom} (fetch it at build time and commit it)`, file.origin);
@@ -100,7 +102,11 @@ export function renderObligations(contract: BuildContract): string {
   }
 
   if (contract.attachments.length > 0) {
-    lines.push("Attachments (committed byte-for-byte under these names):");
+    lines.push(
+      contract.editableAttachments.length > 0
+        ? `Attachments (committed byte-for-byte under these names, except ${contract.editableAttachments.join(", ")}, which you edit):`
+        : "Attachments (committed byte-for-byte under these names):",
+    );
     for (const attachment of contract.attachments) {
       lines.push(`- ${attachment.name} (${attachment.mimeType}, ${attachment.size} bytes)`);
       for (const previewLine of attachment.preview.split("\n")) lines.push(`    ${previewLine}`);

@@ -47,7 +47,7 @@ export async function runSafetyGate(input: SafetyGateInput): Promise<GateReport>
   };
   // Files that must not be committed go first, so no rule judges (or blocks on) what is dropped.
   const allowed = dropForbiddenFiles(input.files, input.contract);
-  const decisions: GateDecision[] = [...allowed.decisions, ...checkPathSafety(allowed.files), ...checkSizeCaps(allowed.files, limits)];
+  const decisions: GateDecision[] = [...allowed.decisions, ...checkPathSafety(allowed.files, input.previous), ...checkSizeCaps(allowed.files, limits)];
 
   const fixed = fixRootAbsolutePaths(allowed.files);
   decisions.push(...fixed.decisions);

@@ -20,6 +20,13 @@ describe("parseFilesAnswer", () => {
     expect([...files.keys()]).toEqual(["index.html"]);
   });
 
+  it("keeps the dot-paths a repository needs and refuses other hidden paths", () => {
+    const files = parseFilesAnswer(JSON.stringify({ files: { ".github/workflows/ci.yml": "on: push", ".gitignore": "result.json\n", "./execute.py": "print(1)" } }));
+    expect([...files.keys()]).toEqual([".github/workflows/ci.yml", ".gitignore", "execute.py"]);
+    expect(() => parseFilesAnswer(JSON.stringify({ files: { ".env": "KEY=1" } }))).toThrow(/hidden path/);
+    expect(() => parseFilesAnswer(JSON.stringify({ files: { ".git/config": "x" } }))).toThrow(/\.git segment/);
+  });
+
   it.each([
     ["not json at all", /not a JSON object/],
     ['{"file":{}}', /no "files"/],

@@ -1,5 +1,5 @@
-import { safeAttachmentName } from "../domain/attachment.ts";
 import { GenerationParseError, describeError } from "../domain/errors.ts";
+import { repositoryPathProblem } from "../domain/repository-path.ts";
 
 /** Files we write ourselves; a model's version of them is ignored. */
 const ownedPaths = new Set(["LICENSE", "README.md"]);
@@ -32,12 +32,9 @@ export function parseFilesAnswer(text: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const [rawPath, content] of Object.entries(value.files as Record<string, unknown>)) {
     if (typeof content !== "string") throw new GenerationParseError(`files.${rawPath} is not a string`);
-    let path: string;
-    try {
-      path = safeAttachmentName(rawPath.replace(/^\.\//, ""));
-    } catch (cause) {
-      throw new GenerationParseError(`file path ${JSON.stringify(rawPath)} is not allowed: ${describeError(cause)}`, { cause });
-    }
+    const path = rawPath.trim().replace(/^\.\//, "");
+    const problem = repositoryPathProblem(path);
+    if (problem) throw new GenerationParseError(`file path ${JSON.stringify(rawPath)} is not allowed: ${problem}`);
     if (!ownedPaths.has(path)) files.set(path, content);
   }
   if (files.size === 0) throw new GenerationParseError("the answer contains no files");

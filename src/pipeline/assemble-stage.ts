@@ -10,6 +10,11 @@ export interface AssembleInput {
   /** The model's new or changed text files, path → complete content. */
   readonly generated: ReadonlyMap<string, string>;
   readonly attachments: readonly AnalyzedAttachment[];
+  /**
+   * Attachments the brief asks to change (the build contract's `editableAttachments`): the
+   * model's version — in `generated`, or already in `current` — is kept instead of the original.
+   */
+  readonly editableAttachments?: readonly string[];
   readonly fetched: readonly FetchedFile[];
   /** Round N > 1: the repository as it stands (kept unless replaced). */
   readonly current?: ReadonlyMap<string, Buffer>;
@@ -34,13 +39,19 @@ function titleOf(files: ReadonlyMap<string, Buffer>, fallback: string): string {
 
 /**
  * The complete tree of the next commit: what is there, the model's files over it, the
- * attachments and fetched files byte for byte, an MIT LICENSE and a README covering every round.
+ * attachments (but those the brief asks to change) and fetched files byte for byte, an MIT
+ * LICENSE and a README covering every round.
  */
 export function assemble(input: AssembleInput): Map<string, Buffer> {
   const files = new Map<string, Buffer>(input.current ?? []);
   for (const [path, text] of input.generated) files.set(path, Buffer.from(text, "utf8"));
   for (const fetched of input.fetched) files.set(fetched.path, Buffer.from(fetched.base64, "base64"));
-  for (const attachment of input.attachments) files.set(attachment.name, Buffer.from(attachment.base64, "base64"));
+  for (const attachment of input.attachments) {
+    // `current` holds an editable attachment only as this round's starting content or a
+    // candidate's edit of it (see startConversation), never a stale copy, so it wins too.
+    if (input.editableAttachments?.includes(attachment.name) && files.has(attachment.name)) continue;
+    files.set(attachment.name, Buffer.from(attachment.base64, "base64"));
+  }
   files.set("LICENSE", Buffer.from(mitLicense(new Date(input.acceptedAt).getUTCFullYear(), input.licenseHolder)));
   const readme = buildReadme({
     title: titleOf(files, input.request.task),

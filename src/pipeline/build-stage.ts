@@ -50,6 +50,8 @@ export interface Build {
   readonly chosenAttempt: number;
   readonly derived: readonly DerivedCheck[];
   readonly fetched: readonly Omit<FetchedFile, "base64">[];
+  /** Attachments the brief asked to change: committed as the model edited them, not byte for byte. */
+  readonly editableAttachments: readonly string[];
 }
 
 export interface BuildInput {
@@ -163,6 +165,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
         request,
         generated: answer.files,
         attachments: input.attachments,
+        editableAttachments: contract.editableAttachments,
         fetched: fetchedNow,
         current: base,
         rounds: input.rounds,
@@ -213,6 +216,7 @@ export async function build(input: BuildInput, deps: PipelineDeps): Promise<Buil
     derived,
     // What the deployed candidate was assembled with (a later, worse candidate's fetches are not in it).
     fetched: best.fetched.map(({ base64: _, ...rest }) => rest),
+    editableAttachments: contract.editableAttachments,
   };
 }
 
@@ -256,6 +260,7 @@ async function verify(
       runner: deps.checkRunner,
       checkTimeoutMs,
       signal: input.budget.signal(input.reserveMs, input.signal),
+      repositoryWork: { briefs: input.rounds.map((r) => r.brief), scriptRunner: deps.scriptRunner, scriptTimeoutMs: Math.min(deps.settings.scriptTimeoutMs, Math.max(1000, Math.floor(allowance / 4))) },
     });
     for (const check of verdict.checks) {
       deps.events.emit("check-result", roundId, { attempt, id: check.id, kind: check.kind, origin: check.origin, passed: check.passed, blocking: check.blocking, detail: check.detail });
@@ -288,7 +293,8 @@ async function withReadmeProse(
     deps.events.emit("readme-write", roundId, { source: "template", reason });
     return files;
   }
-  const dataFiles = new Set([...input.attachments.map((a) => a.name), ...fetched.map((f) => f.path)]);
+  // A script the brief asked to fix is the app's own code now: the README should explain it.
+  const dataFiles = new Set([...input.attachments.map((a) => a.name).filter((name) => !contract.editableAttachments.includes(name)), ...fetched.map((f) => f.path)]);
   const result = await writeReadmeProse(
     deps.model,
     { briefs: input.rounds, files: editableFiles(files, dataFiles), signal: input.budget.signal(input.reserveMs, input.signal) },

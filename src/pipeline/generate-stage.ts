@@ -62,6 +62,27 @@ function checkList(checks: readonly Check[]): string {
   return checks.map((c) => (c.kind === "js" ? `- JavaScript: \`${c.expression}\`` : `- ${c.text}`)).join("\n");
 }
 
+/** Attachments the brief asks to change, as the text the model starts editing from. */
+function editableStart(input: PromptInput): Map<string, Buffer> {
+  const start = new Map<string, Buffer>();
+  for (const attachment of input.attachments) {
+    if (input.contract.editableAttachments.includes(attachment.name)) start.set(attachment.name, Buffer.from(attachment.base64, "base64"));
+  }
+  return start;
+}
+
+/** Attachments and fetched files: committed as they are, so not offered for editing. */
+function dataFilesOf(input: PromptInput, fetched: readonly FetchedFile[]): Set<string> {
+  return new Set([...input.attachments.map((a) => a.name).filter((name) => !input.contract.editableAttachments.includes(name)), ...fetched.map((f) => f.path)]);
+}
+
+/** Round 1: the full text of each attachment to edit, as a file the answer must return. */
+function editSection(start: ReadonlyMap<string, Buffer>): string {
+  if (start.size === 0) return "";
+  const files = [...start].map(([path, content]) => `## ${path}\n\n\`\`\`\n${content.toString("utf8")}\n\`\`\``).join("\n\n");
+  return renderPrompt("edit-attachments.user", { files });
+}
+
 /** Files shown to the model when revising: the app's own text files, not ours or the data. */
 export function editableFiles(files: ReadonlyMap<string, Buffer>, dataFiles: ReadonlySet<string>): Map<string, string> {
   const editable = new Map<string, string>();
@@ -116,6 +137,7 @@ export function startConversation(input: PromptInput): Conversation {
             checks: checkList(input.checks),
             attachments: attachmentList(input.attachments),
             fetched: fetchedList(input.fetched),
+            edit: editSection(editableStart(input)),
           }),
         },
       ],
@@ -124,8 +146,9 @@ export function startConversation(input: PromptInput): Conversation {
       base: undefined,
     };
   }
-  const dataFiles = new Set([...input.attachments.map((a) => a.name), ...input.fetched.map((f) => f.path)]);
-  const editable = editableFiles(input.current, dataFiles);
+  // An attachment to edit starts from the attachment, not from whatever the repository holds.
+  const base = new Map([...input.current, ...editableStart(input)]);
+  const editable = editableFiles(base, dataFilesOf(input, input.fetched));
   const history = (input.history ?? []).map((h) => `## Round ${h.round}\n\n${h.brief}\n\nChecks:\n${checkList(h.checks)}`).join("\n\n");
   return {
     format: "edit-blocks",
@@ -135,7 +158,7 @@ export function startConversation(input: PromptInput): Conversation {
       {
         role: "user",
         content: renderPrompt("revise.user", {
-          files: fileListing(input.current, editable),
+          files: fileListing(base, editable),
           history: history || "(none recorded)",
           round: request.round,
           brief: request.brief,
@@ -148,14 +171,13 @@ export function startConversation(input: PromptInput): Conversation {
     ],
     editable,
     images: attachmentImages(input.attachments),
-    base: input.current,
+    base,
   };
 }
 
 /** A fresh conversation that asks for edit blocks fixing the failures of a candidate. */
 export function startRepair(input: PromptInput & { readonly candidate: ReadonlyMap<string, Buffer>; readonly failures: string }): Conversation {
-  const dataFiles = new Set([...input.attachments.map((a) => a.name), ...input.fetched.map((f) => f.path)]);
-  const editable = editableFiles(input.candidate, dataFiles);
+  const editable = editableFiles(input.candidate, dataFilesOf(input, input.fetched));
   return {
     format: "edit-blocks",
     purpose: "repair",

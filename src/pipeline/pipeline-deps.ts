@@ -4,6 +4,7 @@ import type { Forge } from "../ports/forge.ts";
 import type { LanguageModel } from "../ports/language-model.ts";
 import type { Store } from "../ports/store.ts";
 import type { CheckRunner } from "../verify/check-runner.ts";
+import type { ScriptRunner } from "../ports/script-runner.ts";
 import type { IdleLane } from "./idle-lane.ts";
 import type { PriceTable } from "../domain/price-table.ts";
 import type { OutboundProxy } from "../net/outbound-dispatcher.ts";
@@ -21,6 +22,8 @@ export interface PipelineDeps {
   readonly fetch: typeof fetch;
   /** Runs the evaluator's JS checks in a browser; undefined when verification is off. */
   readonly checkRunner?: CheckRunner;
+  /** Runs the Python of a candidate (compile, the scripts the brief names); Python is "not verified" without it. */
+  readonly scriptRunner?: ScriptRunner;
   /** Rounds of this process between their start and their report right now. */
   readonly activity: { roundsInFlight: number };
   /** Where after-the-report work (the live check) waits for a quiet moment; inline without it. */
@@ -57,6 +60,8 @@ export interface PipelineSettings {
   readonly repairMaxAttempts: number;
   /** How long one JS check may take to become true (the evaluator's patience). */
   readonly checkTimeoutMs: number;
+  /** Cap on one Python compile or script run while verifying (SCRIPT_TIMEOUT_SECONDS). */
+  readonly scriptTimeoutMs: number;
   /** Whether the model writes the README's prose (README_PROSE). */
   readonly readmeProse: boolean;
   /** Values that must never be committed: the student secret, provider keys. */

@@ -80,9 +80,14 @@ describe("startCandidateServer", () => {
   it("hides what Jekyll would not publish", async () => {
     expect((await get("/sum-of-sales-7f3a9/_private/config.yml")).status).toBe(404);
     expect((await get("/sum-of-sales-7f3a9/.env")).status).toBe(404);
-    const noJekyll = await startCandidateServer(new Map([[".nojekyll", Buffer.alloc(0)], ["_app/x.js", Buffer.from("x")]]), { basePath: "p" });
+    const noJekyll = await startCandidateServer(
+      new Map([[".nojekyll", Buffer.alloc(0)], ["_app/x.js", Buffer.from("x")], [".github/workflows/ci.yml", Buffer.from("on: push")]]),
+      { basePath: "p" },
+    );
     try {
       expect((await fetch(`${noJekyll.url}_app/x.js`)).status).toBe(200);
+      // Dot-files stay unpublished without Jekyll too, as on the Pages host.
+      expect((await fetch(`${noJekyll.url}.github/workflows/ci.yml`)).status).toBe(404);
     } finally {
       await noJekyll.close();
     }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { contentTypeFor } from "../domain/content-type.ts";
 import { BriefwrightError } from "../domain/errors.ts";
 import type { FileTree } from "../domain/files.ts";
+import { pagesPublishes } from "../domain/repository-path.ts";
 
 /** A round's files served on 127.0.0.1 the way GitHub Pages serves a project site. */
 export interface CandidateServer {
@@ -38,13 +39,6 @@ const defaultNotFoundPage = Buffer.from(
   "utf8",
 );
 
-// Jekyll (on unless the site has `.nojekyll`) leaves these out of the published site.
-const jekyllExcluded = new Set(["node_modules", "Gemfile", "Gemfile.lock", "vendor"]);
-
-function jekyllHides(filePath: string): boolean {
-  return filePath.split("/").some((segment) => segment.startsWith("_") || segment.startsWith(".") || segment.startsWith("#") || segment.endsWith("~") || jekyllExcluded.has(segment));
-}
-
 /**
  * Serves `files` from memory under `/<basePath>/`: `index.html` for folders (with the redirect
  * that adds the slash), `name.html` for an extensionless `name`, the site's `404.html` for
@@ -57,10 +51,10 @@ export async function startCandidateServer(files: FileTree, options: CandidateSe
     throw new CandidateServerError(`base path ${JSON.stringify(options.basePath)} must be one plain path segment`);
   }
   const prefix = `/${basePath}/`;
-  const usesJekyll = !files.has(".nojekyll");
+  const siteHasNojekyll = files.has(".nojekyll");
   const published = new Map<string, Buffer>();
   for (const [filePath, content] of files) {
-    if (usesJekyll && jekyllHides(filePath)) continue;
+    if (!pagesPublishes(filePath, siteHasNojekyll)) continue;
     published.set(filePath, content);
   }
   const notFoundPage = published.get("404.html");

@@ -1,6 +1,7 @@
 import type { ContractCheck, ContractRule } from "../domain/build-contract.ts";
 import type { FileTree } from "../domain/files.ts";
 import { startCandidateServer } from "./candidate-server.ts";
+import { repositoryWorkVerdicts, type RepositoryWorkInput } from "./repository-work-checks.ts";
 import type { CheckRunner, PageCheckReport } from "./check-runner.ts";
 import { ruleCheck } from "./rule-engine.ts";
 
@@ -54,6 +55,8 @@ export interface VerifyInput {
   readonly runner: CheckRunner | undefined;
   readonly checkTimeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Workflows and Python beside the page (repository-work-checks.ts); workflows are always validated. */
+  readonly repositoryWork?: RepositoryWorkInput;
 }
 
 function short(text: string, max = 300): string {
@@ -76,6 +79,8 @@ export async function verifyCandidate(input: VerifyInput): Promise<CandidateVerd
     }
     verdicts.push({ id: entry.id, kind: "repository", origin: entry.origin, passed: check.result.passed, blocking: true, label: entry.text, detail: check.result.passed ? null : check.result.detail });
   }
+  const work = await repositoryWorkVerdicts(input.files, input.repositoryWork ?? { briefs: [], scriptRunner: undefined, scriptTimeoutMs: 0 }, input.signal);
+  for (const verdict of work) verdicts.push({ ...verdict, kind: "repository", origin: "current" });
   let page: CandidateVerdict["page"] = null;
   const jsChecks = input.checks.filter((c): c is Extract<ContractCheck, { kind: "js" }> => c.kind === "js");
   // Page rules run beside the JS checks; without a browser they are not decided (the gate's HTML
@@ -137,7 +142,7 @@ export function describeFailures(verdict: CandidateVerdict): string {
   const lines: string[] = [];
   for (const check of verdict.checks.filter((c) => !c.passed)) {
     const origin = check.origin === "earlier" ? " (an earlier round's check — it must keep passing)" : "";
-    const advisory = check.blocking ? "" : " (derived from a natural-language check; advisory)";
+    const advisory = check.blocking ? "" : check.kind === "derived" ? " (derived from a natural-language check; advisory)" : " (advisory)";
     lines.push(`- ${check.kind === "page" ? "Page" : check.kind === "repository" ? "Repository check" : check.kind === "page-rule" ? "Page check" : "Check"} ${check.id}${origin}${advisory}: ${check.label}\n  failed: ${check.detail ?? "false"}`);
   }
   if (verdict.page) {

@@ -402,6 +402,32 @@ describe.each(forgeAdapters)("Forge contract: $name", (adapter) => {
       }
     });
 
+    it("commits the dot-paths a repository needs but publishes none of them, like GitHub Pages", async () => {
+      const dotted = await forge.ensureRepository("dotted");
+      const tree = files({
+        "index.html": "<p>dotted</p>\n",
+        ".github/workflows/ci.yml": "on: push\n",
+        ".gitignore": "result.json\n",
+        ".well-known/security.txt": "Contact: mailto:x@example.com\n",
+        "_layouts/page.html": "<p>layout</p>\n",
+      });
+      await forge.commitFiles("dotted", commit(tree, "dotted-1"));
+      await forge.enablePages("dotted");
+      const base = new URL(dotted.pagesUrl).pathname;
+      const clone = await cloneInto(dotted.repoUrl);
+      expect((await readFile(join(clone, ".github/workflows/ci.yml"))).toString()).toBe("on: push\n");
+      const status = async (file: string) => (await raw(harness.baseUrl, `${base}${file}`)).status;
+      expect(await status("index.html")).toBe(200);
+      for (const hidden of [".github/workflows/ci.yml", ".gitignore", ".well-known/security.txt", "_layouts/page.html"]) expect(await status(hidden), hidden).toBe(404);
+
+      // Without Jekyll, `_` folders and `.well-known` are published; other dot-files still are not.
+      await forge.commitFiles("dotted", commit(new Map([...tree, [".nojekyll", Buffer.alloc(0)]]), "dotted-2"));
+      expect(await status("_layouts/page.html")).toBe(200);
+      expect(await status(".well-known/security.txt")).toBe(200);
+      expect(await status(".github/workflows/ci.yml")).toBe(404);
+      expect(await status(".nojekyll")).toBe(404);
+    });
+
     it("honours If-None-Match with 304 and shows a new commit at once", async () => {
       const first = await raw(harness.baseUrl, path);
       const etag = first.headers.etag;

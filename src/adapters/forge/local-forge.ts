@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FileTree } from "../../domain/files.ts";
+import { unsafePathProblem } from "../../domain/repository-path.ts";
 import { ForgeError, describeError } from "../../domain/errors.ts";
 import { systemClock, type Clock } from "../../ports/clock.ts";
 import type { CommitRequest, CommitResult, Forge, RepositoryRef } from "../../ports/forge.ts";
@@ -283,9 +284,10 @@ function validatedFiles(files: FileTree): (readonly [string, Buffer])[] {
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const paths = new Set(entries.map(([path]) => path));
   for (const [path, content] of entries) {
-    const problem = pathProblem(path);
+    // Only the unsafe layer: a repository may already hold hidden files briefwright would not write.
+    const problem = unsafePathProblem(path);
     if (problem) {
-      throw new ForgeError(`file path ${JSON.stringify(path).slice(0, 200)} ${problem}`, { code: "forge-bad-path" });
+      throw new ForgeError(`file path ${JSON.stringify(path).slice(0, 200)}: ${problem}`, { code: "forge-bad-path" });
     }
     if (!Buffer.isBuffer(content)) {
       throw new ForgeError(`file ${path} is not a Buffer`, { code: "forge-bad-path" });
@@ -299,16 +301,6 @@ function validatedFiles(files: FileTree): (readonly [string, Buffer])[] {
     }
   }
   return entries;
-}
-
-function pathProblem(path: string): string | undefined {
-  if (path.length === 0 || path.length > 4096) return "must be 1-4096 characters";
-  if (/[\0-\x1f\x7f\\]/.test(path)) return "contains a control character or backslash";
-  for (const segment of path.split("/")) {
-    if (segment === "" || segment === "." || segment === "..") return "must be relative with no empty, . or .. segments";
-    if (segment.toLowerCase() === ".git") return "must not contain a .git segment";
-  }
-  return undefined;
 }
 
 /** git drops or rejects these in identities; an evaluator should still see a sensible name. */

@@ -9,6 +9,7 @@ import {
   readPagesSite,
   repositoryDirectory,
 } from "./bare-repository.ts";
+import { pagesPublishes } from "../../domain/repository-path.ts";
 
 /**
  * The local forge's Pages host: `/pages/<name>/<path>` serves `<path>` from the tip of the branch
@@ -112,7 +113,13 @@ export function createPagesHandler(settings: PagesHandlerSettings): PagesHandler
     const candidates = isDirectoryRequest
       ? [`${filePath}index.html`]
       : [filePath, `${filePath}/index.html`, `${filePath}.html`];
-    const [exact, directoryIndex, htmlSibling] = await resolvePaths(directory, name, tip, candidates);
+    // `.nojekyll` rides along in the same batch: it decides which paths Pages publishes at all.
+    const resolved = await resolvePaths(directory, name, tip, [...candidates, ".nojekyll"]);
+    const siteHasNojekyll = resolved.at(-1)?.kind === "file";
+    // A file Pages would not publish (a dot-file, `_layouts/…` under Jekyll) is as good as missing.
+    const [exact, directoryIndex, htmlSibling] = resolved
+      .slice(0, -1)
+      .map((entry): Resolved => (entry.kind === "file" && !pagesPublishes(entry.path, siteHasNojekyll) ? { kind: "missing" } : entry));
 
     if (!isDirectoryRequest && exact?.kind === "directory" && directoryIndex?.kind === "file") {
       res.setHeader("Location", `${mountPath}/${rawPath.replace(/^\/+/, "")}/${query}`);
