@@ -218,6 +218,8 @@ export class KyselyStore implements Store {
       ...(patch.error !== undefined && { error: patch.error }),
       ...(patch.result !== undefined && { result_json: JSON.stringify(patch.result) }),
       ...(patch.reportedAt !== undefined && { reported_at: patch.reportedAt }),
+      ...(patch.repoName !== undefined && { repo_name: patch.repoName }),
+      ...(patch.outcome !== undefined && { outcome: patch.outcome.kind, outcome_reason: patch.outcome.reason }),
     };
     return this.run("update round", () =>
       this.capabilities.transaction(this.db, async (trx) => {
@@ -435,5 +437,7 @@ function toRoundRecord(row: Selectable<RoundsTable>): RoundRecord {
     error: row.error,
     result: row.result_json === null ? null : (JSON.parse(row.result_json) as RoundRecord["result"]),
     reportedAt: row.reported_at,
+    repoName: row.repo_name,
+    outcome: row.outcome === null ? null : { kind: row.outcome, reason: row.outcome_reason },
   };
 }
