@@ -9,6 +9,10 @@ export interface EventMap {
   "round-start": { attempt: number; deadlineAt: number };
   "round-finish": { repoUrl: string; commitSha: string; pagesUrl: string; durationMs: number };
   "round-fail": { error: string; code: string };
+  /** What the round ships: a full build, the best candidate that still fails checks, or the fallback. */
+  "round-outcome": { kind: "built" | "best-effort" | "fallback"; reason: string | null };
+  /** The build produced no candidate; the fallback tree ships instead. `withheld`: files the secret scan kept out. */
+  "build-fallback": { code: string; reason: string; withheld: string[] };
   "stage-start": { stage: string; attempt: number; budgetLeftMs: number };
   "stage-skip": { stage: string; reason: string };
   "stage-finish": { stage: string; durationMs: number };

@@ -1,22 +1,33 @@
-import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
+import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError, LanguageModelError } from "../domain/errors.ts";
 import type { DeployResult } from "../domain/task.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
 import { build, type Build } from "./build-stage.ts";
 import { deploy } from "./deploy-stage.ts";
+import { fallbackBuild, outcomeOf, publicReason } from "./fallback-build.ts";
 import { historyOf, scheduleLiveCheck } from "./live-check-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import { report, type ReportOutcome } from "./report-stage.ts";
 import { RoundBudget } from "./round-budget.ts";
 import { StageRunner } from "./stage-runner.ts";
+import type { RoundRecord, TaskRecord } from "../ports/store.ts";
 
 /** How long a round waits for an earlier round of the same task before it goes ahead anyway. */
 const earlierRoundPollMs = 250;
 
+/** The pause the job runner takes before running a round again (main.ts); a retried build must fit after it. */
+const roundRetryDelayMs = 2000;
+
 /**
  * Runs one round, stage by stage, resuming after the last stage that finished before a crash.
- * Idempotent: running a finished round again changes nothing.
+ * Idempotent: running a finished round again changes nothing. A build that fails ships a
+ * fallback instead (fallback-build.ts), so every round that can reach its forge and evaluator
+ * reports; see docs/decisions/0014-never-silent.md.
  */
-export async function runRound(roundId: string, deps: PipelineDeps, options: { attempt: number; signal?: AbortSignal }): Promise<void> {
+export async function runRound(
+  roundId: string,
+  deps: PipelineDeps,
+  options: { attempt: number; signal?: AbortSignal; maxAttempts?: number },
+): Promise<void> {
   const { store, clock, events } = deps;
   const round = await store.getRound(roundId);
   if (!round) throw new NotFoundError(`round ${roundId}`);
@@ -51,34 +62,66 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
       if (fresh.every((r) => !r || r.status === "succeeded" || r.status === "failed")) break;
       await clock.sleep(earlierRoundPollMs, options.signal);
     }
-    const history = await historyOf(deps, task.id, round.round);
-    const repository = request.round > 1 ? await deps.forge.readFiles(task.repoName) : undefined;
+    // The forge's answer is the name recorded and used from here on (it may differ from the one asked for).
+    const wanted = round.repoName ?? (await repositoryToRevise(deps, task, round));
+    const repo = await deps.forge.ensureRepository(wanted);
+    if (repo.name !== round.repoName) await store.updateRound(roundId, { repoName: repo.name, now: clock.now() });
+    const history = await historyOf(deps, task.id, round.round, repo.name);
+    const repository = request.round > 1 ? await deps.forge.readFiles(repo.name) : undefined;
     const current = repository?.files;
+    const rounds = [...history.map((r) => ({ round: r.round, brief: r.brief })), { round: request.round, brief: request.brief }];
 
-    const repo = await deps.forge.ensureRepository(task.repoName);
-    const built = await stages.run<Build>("build", () =>
-      build(
-        {
-          roundId,
+    const buildStartedAt = clock.now();
+    const built = await stages.run<Build>("build", async () => {
+      try {
+        return await build(
+          {
+            roundId,
+            request,
+            checks: analysis.checks,
+            attachments: analysis.attachments,
+            current,
+            history,
+            rounds,
+            repoUrl: repo.repoUrl,
+            pagesUrl: repo.pagesUrl,
+            acceptedAt: round.createdAt,
+            signal: budget.signal(deps.settings.deployReserveMs, options.signal),
+            budget,
+            reserveMs: deps.settings.deployReserveMs,
+          },
+          deps,
+        );
+      } catch (error) {
+        // Stopping or losing the lease: another attempt resumes the round from its checkpoints.
+        if (options.signal?.aborted) throw error;
+        if (worthAnotherBuild(error, clock.now() - buildStartedAt, budget, deps.settings.deployReserveMs, options)) throw error;
+        // No candidate at all: ship the attachments, LICENSE and a README saying why, in the
+        // time the build left for deploy and report.
+        const why = publicReason(error, deps.settings.knownSecrets);
+        const fallback = await fallbackBuild({
           request,
-          checks: analysis.checks,
           attachments: analysis.attachments,
           current,
-          history,
-          rounds: [...history.map((r) => ({ round: r.round, brief: r.brief })), { round: request.round, brief: request.brief }],
+          rounds,
           repoUrl: repo.repoUrl,
           pagesUrl: repo.pagesUrl,
+          licenseHolder: deps.settings.licenseHolder,
           acceptedAt: round.createdAt,
-          signal: budget.signal(deps.settings.deployReserveMs, options.signal),
-          budget,
-          reserveMs: deps.settings.deployReserveMs,
-        },
-        deps,
-      ),
-    );
+          knownSecrets: deps.settings.knownSecrets,
+          why,
+        });
+        events.emit("build-fallback", roundId, { code: why.code, reason: why.reason, withheld: [...(fallback.fallback?.withheld ?? [])] });
+        return fallback;
+      }
+    });
 
     const result = await stages.run<DeployResult>("deploy", async () => {
-      const deployed = await deploy({ roundId, repoName: task.repoName, request, files: built.files, budget, reportReserveMs }, deps);
+      const outcome = outcomeOf(built);
+      // Known before the deploy, so a client sees what is being shipped while it ships.
+      await store.updateRound(roundId, { outcome, now: clock.now() });
+      events.emit("round-outcome", roundId, outcome);
+      const deployed = await deploy({ roundId, repoName: repo.name, request, files: built.files, budget, reportReserveMs }, deps);
       await store.updateRound(roundId, { result: deployed, now: clock.now() });
       return deployed;
     });
@@ -110,6 +153,35 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
   } finally {
     leaveFlight();
   }
+}
+
+/**
+ * The repository a round N > 1 revises, once the rounds before it are done: the newest round 1's
+ * (a round 1 sent again with a new nonce built in a fresh one), as the forge named it.
+ */
+async function repositoryToRevise(deps: PipelineDeps, task: TaskRecord, round: RoundRecord): Promise<string> {
+  const fresh = (await deps.store.getTask(task.id)) ?? task;
+  const firstRounds = fresh.rounds.filter((r) => r.round === 1 && r.id !== round.id && r.repoName !== null);
+  return firstRounds.sort((a, b) => a.createdAt - b.createdAt).at(-1)?.repoName ?? task.repoName;
+}
+
+/**
+ * Whether a failed build should fail this attempt so the job runs the round again, rather than
+ * ship the fallback now. Only a model that could not be reached may do better on another try
+ * (an outage passes; unreadable or gate-blocked answers were already sent back inside the build),
+ * only while the job has attempts left, and only if another try as long as this one still leaves
+ * the deploy-and-report reserve.
+ */
+function worthAnotherBuild(
+  error: unknown,
+  spentMs: number,
+  budget: RoundBudget,
+  reserveMs: number,
+  options: { attempt: number; maxAttempts?: number },
+): boolean {
+  if (!(error instanceof LanguageModelError) || !error.isRetryable || error.provider === "none") return false;
+  if (options.attempt >= (options.maxAttempts ?? 2)) return false;
+  return budget.allowanceMs(reserveMs) > spentMs + roundRetryDelayMs + 5000;
 }
 
 /** Whether the job runner should try the round again later. */
