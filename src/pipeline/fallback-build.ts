@@ -63,9 +63,9 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
  * A page for Pages to serve when there is no app at all, saying so plainly: the deploy waits for
  * Pages to answer 200, and the evaluator's browser gets an honest page instead of a 404.
  */
-function noticePage(input: FallbackInput): string {
+function noticePage(input: FallbackInput, withheld: ReadonlySet<string>): string {
   const title = escapeHtml(input.request.task);
-  const links = input.attachments.map((a) => `<li><a href="${escapeHtml(encodeURI(a.name))}">${escapeHtml(a.name)}</a></li>`).join("\n");
+  const links = input.attachments.filter((a) => !withheld.has(a.name)).map((a) => `<li><a href="${escapeHtml(encodeURI(a.name))}">${escapeHtml(a.name)}</a></li>`).join("\n");
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -94,35 +94,44 @@ ${links ? `<h2>Files</h2>\n<ul>\n${links}\n</ul>\n` : ""}<p>See README.md in the
  * flags is left out, never committed.
  */
 export async function fallbackBuild(input: FallbackInput): Promise<Build> {
-  const generated = new Map<string, string>();
   const hasPage = input.current?.has("index.html") || input.attachments.some((a) => a.name === "index.html");
-  if (!hasPage) generated.set("index.html", noticePage(input));
   const round = input.request.round;
   const what = round === 1 ? "No app was built" : `Round ${round}'s changes were not made; the app is as round ${round - 1} left it`;
-  const files = assemble({
-    request: input.request,
-    generated,
-    attachments: input.attachments,
-    fetched: [],
-    current: input.current,
-    rounds: input.rounds,
-    repoUrl: input.repoUrl,
-    pagesUrl: input.pagesUrl,
-    licenseHolder: input.licenseHolder,
-    acceptedAt: input.acceptedAt,
-    prose: {
-      summary: `**${what}.** Why: ${input.why.reason}.\n\nWhat round ${round} asked:\n\n${quote(input.request.brief)}`,
-      usage: hasPage
-        ? `Open the live page (${input.pagesUrl}).`
-        : `The live page (${input.pagesUrl}) shows this notice and links the files that came with the brief.`,
-      codeExplanation: `This commit is a best-effort hand-in made by briefwright when building failed (${input.why.code}); ${
-        input.attachments.length > 0 ? "the attachments are committed unchanged" : "the brief came with no attachments"
-      }.`,
-    },
-  });
-  const flagged = new Set((await scanSecrets(files, { knownSecrets: input.knownSecrets })).filter((d) => !d.passed && d.path).map((d) => d.path!));
-  for (const path of flagged) files.delete(path);
-  return { files: storeFileTree(files), attempts: [], chosenAttempt: 0, derived: [], fetched: [], fallback: { ...input.why, withheld: [...flagged].sort() } };
+  const assembleWithout = (withheld: ReadonlySet<string>) =>
+    assemble({
+      request: input.request,
+      generated: new Map(hasPage ? [] : [["index.html", noticePage(input, withheld)]]),
+      attachments: input.attachments.filter((a) => !withheld.has(a.name)),
+      fetched: [],
+      current: input.current && new Map([...input.current].filter(([path]) => !withheld.has(path))),
+      rounds: input.rounds,
+      repoUrl: input.repoUrl,
+      pagesUrl: input.pagesUrl,
+      licenseHolder: input.licenseHolder,
+      acceptedAt: input.acceptedAt,
+      prose: {
+        summary: `**${what}.** Why: ${input.why.reason}.\n\nWhat round ${round} asked:\n\n${quote(input.request.brief)}`,
+        usage: hasPage
+          ? `Open the live page (${input.pagesUrl}).`
+          : `The live page (${input.pagesUrl}) shows this notice and links the files that came with the brief.`,
+        codeExplanation: `This commit is a best-effort hand-in made by briefwright when building failed (${input.why.code}); ${
+          input.attachments.length > 0 ? "the attachments are committed unchanged" : "the brief came with no attachments"
+        }.${withheld.size > 0 ? ` Left out because they look like they hold a secret: ${[...withheld].sort().join(", ")}.` : ""}`,
+      },
+    });
+  const flaggedIn = async (files: Map<string, Buffer>) =>
+    (await scanSecrets(files, { knownSecrets: input.knownSecrets })).filter((d) => !d.passed && d.path).map((d) => d.path!);
+  let files = assembleWithout(new Set());
+  const withheld = new Set(await flaggedIn(files));
+  if (withheld.size > 0) {
+    files = assembleWithout(withheld);
+    // What we wrote ourselves (README, notice page) quotes the brief; if that is what was flagged, it goes too.
+    for (const path of await flaggedIn(files)) {
+      withheld.add(path);
+      files.delete(path);
+    }
+  }
+  return { files: storeFileTree(files), attempts: [], chosenAttempt: 0, derived: [], fetched: [], fallback: { ...input.why, withheld: [...withheld].sort() } };
 }
 
 function quote(text: string): string {
