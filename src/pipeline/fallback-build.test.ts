@@ -4,7 +4,9 @@ import { loadFileTree } from "../domain/files.ts";
 import type { TaskRequest } from "../domain/task.ts";
 import type { Build, BuildAttempt } from "./build-stage.ts";
 import { GateRejectedError } from "./build-stage.ts";
-import { fallbackBuild, outcomeOf, publicReason, type FallbackInput } from "./fallback-build.ts";
+import { fallbackBuild, outcomeOf, publicReason, worthAnotherBuild, type FallbackInput } from "./fallback-build.ts";
+import { RoundBudget } from "./round-budget.ts";
+import type { Clock } from "../ports/clock.ts";
 
 const studentSecret = "student-secret-value-123";
 
@@ -170,5 +172,36 @@ describe("outcomeOf", () => {
       kind: "fallback",
       reason: "the safety gate blocked every answer the model gave",
     });
+  });
+});
+
+describe("worthAnotherBuild", () => {
+  // A fixed clock: the budget is whatever the deadline says, no time passes.
+  const clock: Clock = { now: () => 1_000_000, sleep: async () => undefined };
+  const budget = (leftMs: number) => new RoundBudget(1_000_000 + leftMs, clock);
+  const outage = new AllProvidersFailedError("vllm", [new LanguageModelError("vllm", "HTTP 503", { isRetryable: true })]);
+  const base = { spentMs: 30_000, budget: budget(300_000), reserveMs: 60_000, attempt: 1, maxAttempts: 5 };
+
+  it("retries a model outage while another try of the same length fits before the reserve", () => {
+    expect(worthAnotherBuild(outage, base)).toBe(true);
+    // 60 s reserve + 30 s try + 2 s pause + 5 s slack = 97 s: just over and just under.
+    expect(worthAnotherBuild(outage, { ...base, budget: budget(97_001) })).toBe(true);
+    expect(worthAnotherBuild(outage, { ...base, budget: budget(97_000) })).toBe(false);
+  });
+
+  it("does not retry on the job's last attempt", () => {
+    expect(worthAnotherBuild(outage, { ...base, attempt: 5 })).toBe(false);
+    expect(worthAnotherBuild(outage, { ...base, attempt: 2, maxAttempts: undefined })).toBe(false);
+    expect(worthAnotherBuild(outage, { ...base, attempt: 1, maxAttempts: undefined })).toBe(true);
+  });
+
+  it.each([
+    ["unreadable answers", new GenerationParseError("twice")],
+    ["a gate that blocked everything", new GateRejectedError("blocked", [])],
+    ["no model configured", new LanguageModelError("none", "no language model is configured")],
+    ["a refused request", new LanguageModelError("vllm", "HTTP 400", { isRetryable: false })],
+    ["no time left", new DeadlineExceededError("no time left")],
+  ])("never retries %s: it ships the fallback", (_, error) => {
+    expect(worthAnotherBuild(error, base)).toBe(false);
   });
 });

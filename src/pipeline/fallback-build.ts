@@ -5,6 +5,7 @@ import { scanSecrets } from "../gate/secret-scan-rule.ts";
 import type { AnalyzedAttachment } from "./analyze-stage.ts";
 import { assemble } from "./assemble-stage.ts";
 import type { Build } from "./build-stage.ts";
+import type { RoundBudget } from "./round-budget.ts";
 
 /**
  * Why a round ships a fallback: a stable code and one sentence a person can read. Never a stack
@@ -153,4 +154,26 @@ export function outcomeOf(built: Build): RoundOutcome {
   const failing = verdict.checks.filter((c) => c.blocking && !c.passed).map((c) => c.label || c.id);
   const listed = failing.slice(0, 5).join("; ") + (failing.length > 5 ? ` and ${failing.length - 5} more` : "");
   return { kind: "best-effort", reason: `no candidate passed every check; the best passes ${verdict.score} of ${verdict.total} (failing: ${listed})`.slice(0, 1000) };
+}
+
+/** The pause the job runner takes before running a round again (main.ts); a retried build must fit after it. */
+export const roundRetryDelayMs = 2000;
+
+/** Slack on top of a repeat of the failed try, for the parts of a round around its build. */
+const retryMarginMs = 5000;
+
+/**
+ * Whether a failed build should fail this attempt, so the job runs the round again, rather than
+ * ship the fallback now. Only a model that could not be reached may do better on another try
+ * (an outage passes; unreadable or gate-blocked answers were already sent back inside the build),
+ * only while the job has attempts left, and only if another try as long as this one, after the
+ * runner's pause, still leaves the deploy-and-report reserve.
+ */
+export function worthAnotherBuild(
+  error: unknown,
+  context: { readonly spentMs: number; readonly budget: RoundBudget; readonly reserveMs: number; readonly attempt: number; readonly maxAttempts?: number },
+): boolean {
+  if (!(error instanceof LanguageModelError) || !error.isRetryable || error.provider === "none") return false;
+  if (context.attempt >= (context.maxAttempts ?? 2)) return false;
+  return context.budget.allowanceMs(context.reserveMs) > context.spentMs + roundRetryDelayMs + retryMarginMs;
 }

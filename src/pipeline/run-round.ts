@@ -1,9 +1,9 @@
-import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError, LanguageModelError } from "../domain/errors.ts";
+import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
 import type { DeployResult } from "../domain/task.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
 import { build, type Build } from "./build-stage.ts";
 import { deploy } from "./deploy-stage.ts";
-import { fallbackBuild, outcomeOf, publicReason } from "./fallback-build.ts";
+import { fallbackBuild, outcomeOf, publicReason, worthAnotherBuild } from "./fallback-build.ts";
 import { historyOf, scheduleLiveCheck } from "./live-check-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import { report, type ReportOutcome } from "./report-stage.ts";
@@ -13,9 +13,6 @@ import type { RoundRecord, TaskRecord } from "../ports/store.ts";
 
 /** How long a round waits for an earlier round of the same task before it goes ahead anyway. */
 const earlierRoundPollMs = 250;
-
-/** The pause the job runner takes before running a round again (main.ts); a retried build must fit after it. */
-const roundRetryDelayMs = 2000;
 
 /**
  * Runs one round, stage by stage, resuming after the last stage that finished before a crash.
@@ -95,7 +92,7 @@ export async function runRound(
       } catch (error) {
         // Stopping or losing the lease: another attempt resumes the round from its checkpoints.
         if (options.signal?.aborted) throw error;
-        if (worthAnotherBuild(error, clock.now() - buildStartedAt, budget, deps.settings.deployReserveMs, options)) throw error;
+        if (worthAnotherBuild(error, { spentMs: clock.now() - buildStartedAt, budget, reserveMs: deps.settings.deployReserveMs, ...options })) throw error;
         // No candidate at all: ship the attachments, LICENSE and a README saying why, in the
         // time the build left for deploy and report.
         const why = publicReason(error, deps.settings.knownSecrets);
@@ -163,25 +160,6 @@ async function repositoryToRevise(deps: PipelineDeps, task: TaskRecord, round: R
   const fresh = (await deps.store.getTask(task.id)) ?? task;
   const firstRounds = fresh.rounds.filter((r) => r.round === 1 && r.id !== round.id && r.repoName !== null);
   return firstRounds.sort((a, b) => a.createdAt - b.createdAt).at(-1)?.repoName ?? task.repoName;
-}
-
-/**
- * Whether a failed build should fail this attempt so the job runs the round again, rather than
- * ship the fallback now. Only a model that could not be reached may do better on another try
- * (an outage passes; unreadable or gate-blocked answers were already sent back inside the build),
- * only while the job has attempts left, and only if another try as long as this one still leaves
- * the deploy-and-report reserve.
- */
-function worthAnotherBuild(
-  error: unknown,
-  spentMs: number,
-  budget: RoundBudget,
-  reserveMs: number,
-  options: { attempt: number; maxAttempts?: number },
-): boolean {
-  if (!(error instanceof LanguageModelError) || !error.isRetryable || error.provider === "none") return false;
-  if (options.attempt >= (options.maxAttempts ?? 2)) return false;
-  return budget.allowanceMs(reserveMs) > spentMs + roundRetryDelayMs + 5000;
 }
 
 /** Whether the job runner should try the round again later. */
