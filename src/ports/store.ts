@@ -45,7 +45,10 @@ export interface Store {
    */
   listRoundsAwaitingLiveCheck(since: number): Promise<RoundRecord[]>;
 
-  /** Moves a round (and its task's status) along. */
+  /**
+   * Moves a round (and its task's status) along. A `repoName` (what the forge answered) is also
+   * taken for good: acceptRound never gives it to another task or round.
+   */
   updateRound(roundId: string, patch: RoundPatch): Promise<void>;
 
   /** Inserts or replaces the checkpoint of one stage of one round. */

@@ -314,6 +314,12 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
       ]);
       const page = await store.listTasks({ limit: 10 });
       expect(page.items[0]?.rounds[1]).toMatchObject({ repoName: "captcha-solver-1a2b3-7", outcome: { kind: "built", reason: null } });
+      // The forge's name is taken: a new task asking for it gets a suffix.
+      const other = await store.acceptRound(accept({ task: "other" }, { repoNameCandidate: "captcha-solver-1a2b3-7" }));
+      expect((await store.getTask(other.taskId))?.repoName).toBe("captcha-solver-1a2b3-7-2");
+      // Recording a name the round already holds is harmless.
+      await store.updateRound(r1.roundId, { repoName: "captcha-solver-1a2b3", now: 1_000_000_040 });
+      expect((await store.getRound(r1.roundId))?.repoName).toBe("captcha-solver-1a2b3");
     });
 
     it("rejects updates of an unknown round with NotFoundError", async () => {

@@ -228,6 +228,14 @@ export class KyselyStore implements Store {
             ? await trx.updateTable("rounds").set(changes).where("id", "=", roundId).returning("task_id").executeTakeFirst()
             : await trx.selectFrom("rounds").select("task_id").where("id", "=", roundId).executeTakeFirst();
         if (!row) throw new NotFoundError(`round ${roundId}`);
+        // A name the forge chose (not the one asked for) is given out too: no later task may get it.
+        if (patch.repoName !== undefined) {
+          await trx
+            .insertInto("repositories")
+            .values({ name: patch.repoName, task_id: row.task_id, created_at: patch.now })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        }
         await mirrorTaskStatusQuery(trx, row.task_id, patch.now).execute();
       }),
     );
