@@ -118,6 +118,30 @@ describe(`never silent on ${dialect.name}`, () => {
     expect(round.build.fallback.code).toBe("llm-not-configured");
   });
 
+  it("a gate that blocks every answer (a token in each) ships the fallback, and the token is nowhere", async () => {
+    const token = ["ghp", "_", "Zy3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"].join("");
+    const leaky: FixtureFile = {
+      fixtures: [{ match: ["silent-leaky"], responses: [{ files: { "index.html": page("Leaky", `<script>const token = "${token}";</script>`) } }] }],
+    };
+    harness = await startHarness({ dialect, fixtures: [leaky], env: { VERIFY: "false", BUILD_MAX_ATTEMPTS: "2" } });
+    const request = await silentRequest(harness, "silent-leaky: a page that calls the API");
+    const ack = await harness.post(request);
+    const report = (await harness.receiver.waitFor((r) => r.body.nonce === request.nonce)).body as Record<string, string>;
+    expect(harness.llm.requests.filter((r) => r.fileProducing)).toHaveLength(2);
+    const clone = await cloneAt(report.repo_url!, report.commit_sha!);
+    try {
+      expect((await git(clone.dir, "ls-files")).split("\n").sort()).toEqual(["LICENSE", "README.md", "data.csv", "index.html"]);
+      expect(await git(clone.dir, "log", "--all", "-p")).not.toContain(token);
+      expect(await readFile(join(clone.dir, "README.md"), "utf8")).toContain("the safety gate blocked every answer the model gave");
+    } finally {
+      await clone.cleanup();
+    }
+    const round = await roundOf(harness, ack.body.task_id, 1, request.nonce as string);
+    expect(round).toMatchObject({ status: "succeeded", outcome: "fallback", build: { fallback: { code: "gate-rejected" } } });
+    expect(round.outcome_reason).toMatch(/secret/);
+    expect(JSON.stringify(await harness.get(`/api/v1/tasks/${ack.body.task_id}`))).not.toContain(token);
+  });
+
   it("a round 2 that cannot be built keeps round 1's app, explains itself in the README, and reports", async () => {
     harness = await startHarness({ dialect, fixtures: [garbage], env: { VERIFY: "false", README_PROSE: "false" } });
     const first = await silentRequest(harness, "silent-round-one: a page with #one");
