@@ -1,4 +1,4 @@
-import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
+import { DeadlineExceededError, NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
 import type { DeployResult } from "../domain/task.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
 import { build, type Build } from "./build-stage.ts";
@@ -95,7 +95,10 @@ export async function runRound(
         if (worthAnotherBuild(error, { spentMs: clock.now() - buildStartedAt, budget, reserveMs: deps.settings.deployReserveMs, ...options })) throw error;
         // No candidate at all: ship the attachments, LICENSE and a README saying why, in the
         // time the build left for deploy and report.
-        const why = publicReason(error, deps.settings.knownSecrets);
+        // Cut off by the budget (a slow model): say so, whatever the call's own error was.
+        const outOfTime = budget.allowanceMs(deps.settings.deployReserveMs) <= 0 && !(error instanceof DeadlineExceededError);
+        const cause = outOfTime ? new DeadlineExceededError(`the build was cut off at its time limit (${describeError(error)})`, { cause: error }) : error;
+        const why = publicReason(cause, deps.settings.knownSecrets);
         const fallback = await fallbackBuild({
           request,
           attachments: analysis.attachments,

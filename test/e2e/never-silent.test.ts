@@ -118,6 +118,21 @@ describe(`never silent on ${dialect.name}`, () => {
     expect(round.build.fallback.code).toBe("llm-not-configured");
   });
 
+  it("a model too slow for the round's budget: the call is cut off and the fallback reports before the deadline", async () => {
+    const slow: FixtureFile = { fixtures: [{ match: ["silent-slow"], responses: [{ delay_ms: 120_000, files: { "index.html": page("Slow", "<p>late</p>") } }] }] };
+    const deadline = 30;
+    harness = await startHarness({ dialect, fixtures: [slow], env: { VERIFY: "false", ROUND_DEADLINE_SECONDS: String(deadline) } });
+    const request = await silentRequest(harness, "silent-slow: a page");
+    const acceptedAt = Date.now();
+    const ack = await harness.post(request);
+    const received = await harness.receiver.waitFor((r) => r.body.nonce === request.nonce, deadline * 1000);
+    expect(received.at).toBeLessThan(acceptedAt + deadline * 1000);
+    const round = await roundOf(harness, ack.body.task_id, 1, request.nonce as string);
+    expect(round).toMatchObject({ status: "succeeded", outcome: "fallback", build: { fallback: { code: "deadline-exceeded" } } });
+    expect(round.outcome_reason).toMatch(/^the round's time ran out before an app was built: the build was cut off at its time limit/);
+    expect(await fetch(String(received.body.pages_url)).then((r) => r.text())).toContain("could not be built");
+  });
+
   it("a gate that blocks every answer (a token in each) ships the fallback, and the token is nowhere", async () => {
     const token = ["ghp", "_", "Zy3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"].join("");
     const leaky: FixtureFile = {
