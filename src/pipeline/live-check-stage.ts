@@ -89,7 +89,8 @@ export async function resumeLiveChecks(deps: PipelineDeps, since: number): Promi
     const analysis = stages.outputOf<Analysis>("analyze");
     const built = stages.outputOf<Build>("build");
     const result = round.result ?? stages.outputOf<DeployResult>("deploy");
-    if (!analysis || !built || !result) continue;
+    // A fallback has no app to check live (run-round.ts never schedules one).
+    if (!analysis || !built || !result || built.fallback) continue;
     const history = await historyOf(deps, round.taskId, round.round, round.repoName);
     void scheduleLiveCheck({ roundId: round.id, request: round.request, analysis, built, result, history }, stages, deps, checkRunner);
     scheduled++;

@@ -94,8 +94,8 @@ export async function runRound(
         if (options.signal?.aborted) throw error;
         if (worthAnotherBuild(error, { spentMs: clock.now() - buildStartedAt, budget, reserveMs: deps.settings.deployReserveMs, ...options })) throw error;
         // No candidate at all: ship the attachments, LICENSE and a README saying why, in the
-        // time the build left for deploy and report.
-        // Cut off by the budget (a slow model): say so, whatever the call's own error was.
+        // time the build left for deploy and report. Cut off by the budget (a slow model)? Say
+        // so, whatever the aborted call's own error was.
         const outOfTime = budget.allowanceMs(deps.settings.deployReserveMs) <= 0 && !(error instanceof DeadlineExceededError);
         const cause = outOfTime ? new DeadlineExceededError(`the build was cut off at its time limit (${describeError(error)})`, { cause: error }) : error;
         const why = publicReason(cause, deps.settings.knownSecrets);
@@ -132,8 +132,8 @@ export async function runRound(
     events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
     leaveFlight();
 
-    // After the report, so it never delays it; see live-check-stage.ts.
-    if (deps.checkRunner) {
+    // After the report, so it never delays it; see live-check-stage.ts. A fallback has no app to check.
+    if (deps.checkRunner && !built.fallback) {
       await scheduleLiveCheck({ roundId, request, analysis, built, result, history }, stages, deps, deps.checkRunner);
     }
   } catch (error) {
