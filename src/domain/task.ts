@@ -31,8 +31,6 @@ export interface RoundOutcome {
   readonly reason: string | null;
 }
 
-export const roundOutcomeKinds: readonly RoundOutcome["kind"][] = ["built", "best-effort", "fallback"];
-
 /** What the round delivered; also the body of the report (PROTOCOL §3), less the echoed fields. */
 export interface DeployResult {
   readonly repoUrl: string;

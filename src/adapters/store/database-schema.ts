@@ -1,7 +1,7 @@
 import type { Generated } from "kysely";
 import type { JobState } from "../../ports/queue.ts";
 import type { StageStatus } from "../../ports/store.ts";
-import type { RoundStatus } from "../../domain/task.ts";
+import type { RoundOutcome, RoundStatus } from "../../domain/task.ts";
 
 /**
  * The tables as Kysely sees them, one interface per table with the SQL column names. Shared by
@@ -49,7 +49,7 @@ export interface RoundsTable {
   /** The repository this round commits to (see RoundRecord.repoName); null until known. */
   repo_name: string | null;
   /** RoundOutcome.kind, set when the round knows what it ships. */
-  outcome: "built" | "best-effort" | "fallback" | null;
+  outcome: RoundOutcome["kind"] | null;
   outcome_reason: string | null;
 }
 
