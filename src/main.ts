@@ -128,7 +128,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           concurrency: config.workerConcurrency,
           leaseMs: config.jobLeaseMs,
           idlePollMs: Math.min(1000, config.jobLeaseMs / 2),
-          handle: (job, helpers) => runRound(job.payload.roundId, deps, helpers),
+          handle: (job, helpers) => runRound(job.payload.roundId, deps, { ...helpers, maxAttempts: job.maxAttempts }),
           onFailure: (_job, error) => (shouldRetryRound(error) ? { retryAt: clock.now() + 2000 } : {}),
           log: (message, fields) => logger.warn(fields ?? {}, message),
         });

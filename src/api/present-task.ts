@@ -13,7 +13,9 @@ export function presentTaskSummary(task: TaskRecord) {
     created_at: new Date(task.createdAt).toISOString(),
     updated_at: new Date(task.updatedAt).toISOString(),
     rounds: task.rounds.length,
-    latest_round: latest ? { id: latest.id, round: latest.round, status: latest.status, result: latest.result } : null,
+    latest_round: latest
+      ? { id: latest.id, round: latest.round, status: latest.status, repo: latest.repoName, outcome: latest.outcome?.kind ?? null, result: latest.result }
+      : null,
   };
 }
 
@@ -27,7 +29,7 @@ async function presentRound(round: RoundRecord, store: Store) {
   ]);
   const calls = llmCalls(events);
   const built = stages.find((s) => s.name === "build" && s.status === "succeeded")?.output as
-    | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[]; chosenAttempt?: number; derived?: unknown[]; editableAttachments?: string[] }
+    | { files?: Record<string, string>; attempts?: unknown[]; fetched?: unknown[]; chosenAttempt?: number; derived?: unknown[]; editableAttachments?: string[]; fallback?: unknown }
     | undefined;
   return {
     id: round.id,
@@ -45,6 +47,13 @@ async function presentRound(round: RoundRecord, store: Store) {
     reported_at: iso(round.reportedAt),
     duration_ms: round.finishedAt !== null ? round.finishedAt - round.createdAt : null,
     error: round.error,
+    // The repository this round commits to (a round 1 sent again builds in a fresh one).
+    repo: round.repoName,
+    // What was (or is being) shipped: `built`, `best-effort` (the best candidate fails checks) or
+    // `fallback` (no app: attachments, LICENSE and a README saying why); null before deploy.
+    outcome: round.outcome?.kind ?? null,
+    degraded: round.outcome ? round.outcome.kind !== "built" : null,
+    outcome_reason: round.outcome?.reason ?? null,
     result: round.result && {
       repo_url: round.result.repoUrl,
       commit_sha: round.result.commitSha,
@@ -52,7 +61,14 @@ async function presentRound(round: RoundRecord, store: Store) {
     },
     files: built?.files ? Object.keys(built.files).sort() : [],
     build: built
-      ? { attempts: built.attempts ?? [], chosen_attempt: built.chosenAttempt ?? null, derived_checks: built.derived ?? [], fetched: built.fetched ?? [], editable_attachments: built.editableAttachments ?? [] }
+      ? {
+          attempts: built.attempts ?? [],
+          chosen_attempt: built.chosenAttempt ?? null,
+          derived_checks: built.derived ?? [],
+          fetched: built.fetched ?? [],
+          editable_attachments: built.editableAttachments ?? [],
+          fallback: built.fallback ?? null,
+        }
       : null,
     live_check: stages.find((s) => s.name === "live-check")?.output ?? null,
     budget: {

@@ -20,6 +20,17 @@ export interface TaskRequest {
 
 export type RoundStatus = "queued" | "running" | "succeeded" | "failed";
 
+/**
+ * What a round shipped, beside its status: `built` — a candidate that passed every blocking check
+ * (or was not verified); `best-effort` — the best candidate, which fails some checks; `fallback` —
+ * no usable candidate at all, so the attachments, LICENSE and a README saying why (see
+ * docs/decisions/0014-never-silent.md). `reason` says why for the last two, null for `built`.
+ */
+export interface RoundOutcome {
+  readonly kind: "built" | "best-effort" | "fallback";
+  readonly reason: string | null;
+}
+
 /** What the round delivered; also the body of the report (PROTOCOL §3), less the echoed fields. */
 export interface DeployResult {
   readonly repoUrl: string;

@@ -1,3 +1,5 @@
+import type { RoundOutcome } from "../domain/task.ts";
+
 /**
  * Every event briefwright emits, by noun-verb name. Observers (the per-round event log today;
  * live logs, metrics, traces and the dashboard later) subscribe to these and nothing else.
@@ -9,6 +11,10 @@ export interface EventMap {
   "round-start": { attempt: number; deadlineAt: number };
   "round-finish": { repoUrl: string; commitSha: string; pagesUrl: string; durationMs: number };
   "round-fail": { error: string; code: string };
+  /** What the round ships: a full build, the best candidate that still fails checks, or the fallback. */
+  "round-outcome": RoundOutcome;
+  /** The build produced no candidate; the fallback tree ships instead. `withheld`: files the secret scan kept out. */
+  "build-fallback": { code: string; reason: string; withheld: string[] };
   "stage-start": { stage: string; attempt: number; budgetLeftMs: number };
   "stage-skip": { stage: string; reason: string };
   "stage-finish": { stage: string; durationMs: number };

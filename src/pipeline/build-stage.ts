@@ -52,6 +52,8 @@ export interface Build {
   readonly fetched: readonly Omit<FetchedFile, "base64">[];
   /** Attachments the brief asked to change: committed as the model edited them, not byte for byte. */
   readonly editableAttachments: readonly string[];
+  /** Set when no candidate existed and the fallback tree ships instead (fallback-build.ts); `withheld`: files the secret scan kept out. */
+  readonly fallback?: { readonly code: string; readonly reason: string; readonly withheld: readonly string[] };
 }
 
 export interface BuildInput {

@@ -59,10 +59,20 @@ export function scheduleLiveCheck(input: LiveCheckInput, stages: StageRunner, de
   );
 }
 
-/** The earlier rounds' briefs and checks a round is checked against (regression). */
-export async function historyOf(deps: Pick<PipelineDeps, "store">, taskId: string, round: number): Promise<LiveCheckInput["history"]> {
+/**
+ * The earlier rounds' briefs and checks a round is checked against (regression): those that
+ * built the repository it revises (a round 1 sent again built another repository).
+ */
+export async function historyOf(
+  deps: Pick<PipelineDeps, "store">,
+  taskId: string,
+  round: number,
+  repoName: string | null,
+): Promise<LiveCheckInput["history"]> {
   const prior = await deps.store.listPriorRounds(taskId, round);
-  return prior.map((r) => ({ round: r.round, brief: r.request.brief, checks: normalizeChecks(r.request.checks) }));
+  return prior
+    .filter((r) => repoName === null || r.repoName === null || r.repoName === repoName)
+    .map((r) => ({ round: r.round, brief: r.request.brief, checks: normalizeChecks(r.request.checks) }));
 }
 
 /**
@@ -79,8 +89,9 @@ export async function resumeLiveChecks(deps: PipelineDeps, since: number): Promi
     const analysis = stages.outputOf<Analysis>("analyze");
     const built = stages.outputOf<Build>("build");
     const result = round.result ?? stages.outputOf<DeployResult>("deploy");
-    if (!analysis || !built || !result) continue;
-    const history = await historyOf(deps, round.taskId, round.round);
+    // A fallback has no app to check live (run-round.ts never schedules one).
+    if (!analysis || !built || !result || built.fallback) continue;
+    const history = await historyOf(deps, round.taskId, round.round, round.repoName);
     void scheduleLiveCheck({ roundId: round.id, request: round.request, analysis, built, result, history }, stages, deps, checkRunner);
     scheduled++;
   }

@@ -1,22 +1,30 @@
-import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
+import { DeadlineExceededError, NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
 import type { DeployResult } from "../domain/task.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
 import { build, type Build } from "./build-stage.ts";
 import { deploy } from "./deploy-stage.ts";
+import { fallbackBuild, outcomeOf, publicReason, worthAnotherBuild } from "./fallback-build.ts";
 import { historyOf, scheduleLiveCheck } from "./live-check-stage.ts";
 import type { PipelineDeps } from "./pipeline-deps.ts";
 import { report, type ReportOutcome } from "./report-stage.ts";
 import { RoundBudget } from "./round-budget.ts";
 import { StageRunner } from "./stage-runner.ts";
+import type { RoundRecord, TaskRecord } from "../ports/store.ts";
 
 /** How long a round waits for an earlier round of the same task before it goes ahead anyway. */
 const earlierRoundPollMs = 250;
 
 /**
  * Runs one round, stage by stage, resuming after the last stage that finished before a crash.
- * Idempotent: running a finished round again changes nothing.
+ * Idempotent: running a finished round again changes nothing. A build that fails ships a
+ * fallback instead (fallback-build.ts), so every round that can reach its forge and evaluator
+ * reports; see docs/decisions/0014-never-silent.md.
  */
-export async function runRound(roundId: string, deps: PipelineDeps, options: { attempt: number; signal?: AbortSignal }): Promise<void> {
+export async function runRound(
+  roundId: string,
+  deps: PipelineDeps,
+  options: { attempt: number; signal?: AbortSignal; maxAttempts?: number },
+): Promise<void> {
   const { store, clock, events } = deps;
   const round = await store.getRound(roundId);
   if (!round) throw new NotFoundError(`round ${roundId}`);
@@ -51,34 +59,69 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
       if (fresh.every((r) => !r || r.status === "succeeded" || r.status === "failed")) break;
       await clock.sleep(earlierRoundPollMs, options.signal);
     }
-    const history = await historyOf(deps, task.id, round.round);
-    const repository = request.round > 1 ? await deps.forge.readFiles(task.repoName) : undefined;
+    // The forge's answer is the name recorded and used from here on (it may differ from the one asked for).
+    const wanted = round.repoName ?? (await repositoryToRevise(deps, task, round));
+    const repo = await deps.forge.ensureRepository(wanted);
+    if (repo.name !== round.repoName) await store.updateRound(roundId, { repoName: repo.name, now: clock.now() });
+    const history = await historyOf(deps, task.id, round.round, repo.name);
+    const repository = request.round > 1 ? await deps.forge.readFiles(repo.name) : undefined;
     const current = repository?.files;
+    const rounds = [...history.map((r) => ({ round: r.round, brief: r.brief })), { round: request.round, brief: request.brief }];
 
-    const repo = await deps.forge.ensureRepository(task.repoName);
-    const built = await stages.run<Build>("build", () =>
-      build(
-        {
-          roundId,
+    const buildStartedAt = clock.now();
+    const built = await stages.run<Build>("build", async () => {
+      try {
+        return await build(
+          {
+            roundId,
+            request,
+            checks: analysis.checks,
+            attachments: analysis.attachments,
+            current,
+            history,
+            rounds,
+            repoUrl: repo.repoUrl,
+            pagesUrl: repo.pagesUrl,
+            acceptedAt: round.createdAt,
+            signal: budget.signal(deps.settings.deployReserveMs, options.signal),
+            budget,
+            reserveMs: deps.settings.deployReserveMs,
+          },
+          deps,
+        );
+      } catch (error) {
+        // Stopping or losing the lease: another attempt resumes the round from its checkpoints.
+        if (options.signal?.aborted) throw error;
+        if (worthAnotherBuild(error, { spentMs: clock.now() - buildStartedAt, budget, reserveMs: deps.settings.deployReserveMs, ...options })) throw error;
+        // No candidate at all: ship the attachments, LICENSE and a README saying why, in the
+        // time the build left for deploy and report. Cut off by the budget (a slow model)? Say
+        // so, whatever the aborted call's own error was.
+        const outOfTime = budget.allowanceMs(deps.settings.deployReserveMs) <= 0 && !(error instanceof DeadlineExceededError);
+        const cause = outOfTime ? new DeadlineExceededError(`the build was cut off at its time limit (${describeError(error)})`, { cause: error }) : error;
+        const why = publicReason(cause, deps.settings.knownSecrets);
+        const fallback = await fallbackBuild({
           request,
-          checks: analysis.checks,
           attachments: analysis.attachments,
           current,
-          history,
-          rounds: [...history.map((r) => ({ round: r.round, brief: r.brief })), { round: request.round, brief: request.brief }],
+          rounds,
           repoUrl: repo.repoUrl,
           pagesUrl: repo.pagesUrl,
+          licenseHolder: deps.settings.licenseHolder,
           acceptedAt: round.createdAt,
-          signal: budget.signal(deps.settings.deployReserveMs, options.signal),
-          budget,
-          reserveMs: deps.settings.deployReserveMs,
-        },
-        deps,
-      ),
-    );
+          knownSecrets: deps.settings.knownSecrets,
+          why,
+        });
+        events.emit("build-fallback", roundId, { code: why.code, reason: why.reason, withheld: [...(fallback.fallback?.withheld ?? [])] });
+        return fallback;
+      }
+    });
 
     const result = await stages.run<DeployResult>("deploy", async () => {
-      const deployed = await deploy({ roundId, repoName: task.repoName, request, files: built.files, budget, reportReserveMs }, deps);
+      const outcome = outcomeOf(built);
+      // Known before the deploy, so a client sees what is being shipped while it ships.
+      await store.updateRound(roundId, { outcome, now: clock.now() });
+      events.emit("round-outcome", roundId, outcome);
+      const deployed = await deploy({ roundId, repoName: repo.name, request, files: built.files, budget, reportReserveMs }, deps);
       await store.updateRound(roundId, { result: deployed, now: clock.now() });
       return deployed;
     });
@@ -89,8 +132,8 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
     leaveFlight();
 
-    // After the report, so it never delays it; see live-check-stage.ts.
-    if (deps.checkRunner) {
+    // After the report, so it never delays it; see live-check-stage.ts. A fallback has no app to check.
+    if (deps.checkRunner && !built.fallback) {
       await scheduleLiveCheck({ roundId, request, analysis, built, result, history }, stages, deps, deps.checkRunner);
     }
   } catch (error) {
@@ -110,6 +153,16 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
   } finally {
     leaveFlight();
   }
+}
+
+/**
+ * The repository a round N > 1 revises, once the rounds before it are done: the newest round 1's
+ * (a round 1 sent again with a new nonce built in a fresh one), as the forge named it.
+ */
+async function repositoryToRevise(deps: PipelineDeps, task: TaskRecord, round: RoundRecord): Promise<string> {
+  const fresh = (await deps.store.getTask(task.id)) ?? task;
+  const firstRounds = fresh.rounds.filter((r) => r.round === 1 && r.id !== round.id && r.repoName !== null);
+  return firstRounds.sort((a, b) => a.createdAt - b.createdAt).at(-1)?.repoName ?? task.repoName;
 }
 
 /** Whether the job runner should try the round again later. */

@@ -1,7 +1,8 @@
-import type { DeployResult, RoundStatus, TaskRequest } from "../domain/task.ts";
+import type { DeployResult, RoundOutcome, RoundStatus, TaskRequest } from "../domain/task.ts";
 
 /**
- * The store port, version 1: tasks, rounds, stage checkpoints, events, report attempts and the
+ * The store port, version 2 (v2: a round's own repository name and outcome; a repeated round 1
+ * gets a fresh repository name): tasks, rounds, stage checkpoints, events, report attempts and the
  * rows of the embedded job queue. Adapters: SQLite (embedded default) and PostgreSQL.
  * Every method is safe to call concurrently from many workers of one process.
  * Timestamps are epoch milliseconds. No method ever receives the student secret.
@@ -18,6 +19,11 @@ export interface Store {
    * name from `repoNameCandidate`), inserts the round and inserts its job into the `jobs` table.
    * A repeat of the same (task, round, nonce) writes nothing and returns the existing ids with
    * `created: false`. A new round's `firstEvents` are stored in the same transaction.
+   *
+   * The round's repository (`RoundRecord.repoName`): a round 1 of a new task gets the task's
+   * repository name; a round 1 with a new nonce for a task that already has a round 1 gets a fresh
+   * name no task or round ever held (`<task repo>-2`, `-3` …); a later round gets none here (the
+   * pipeline picks the newest round 1's repository when it runs and records it with updateRound).
    */
   acceptRound(input: AcceptRoundInput): Promise<AcceptRoundResult>;
 
@@ -39,7 +45,10 @@ export interface Store {
    */
   listRoundsAwaitingLiveCheck(since: number): Promise<RoundRecord[]>;
 
-  /** Moves a round (and its task's status) along. */
+  /**
+   * Moves a round (and its task's status) along. A `repoName` (what the forge answered) is also
+   * taken for good: acceptRound never gives it to another task or round.
+   */
   updateRound(roundId: string, patch: RoundPatch): Promise<void>;
 
   /** Inserts or replaces the checkpoint of one stage of one round. */
@@ -73,7 +82,7 @@ export interface Store {
 export interface AcceptRoundInput {
   /** The validated request without the secret. Stored as JSON. */
   readonly request: TaskRequest;
-  /** Sanitised repository name; the store appends `-2`, `-3` … if another task holds it. */
+  /** Sanitised repository name; the store appends `-2`, `-3` … if another task or round holds it. */
   readonly repoNameCandidate: string;
   /** When the round must be reported by (epoch ms). */
   readonly deadlineAt: number;
@@ -120,6 +129,14 @@ export interface RoundRecord {
   readonly result: DeployResult | null;
   /** When the report was acknowledged with HTTP 200, or null. */
   readonly reportedAt: number | null;
+  /**
+   * The repository this round commits to, or null while not yet known (a round N > 1 before it
+   * runs). What the forge answered replaces what was asked for (updateRound), so this is the name
+   * the commit really went to.
+   */
+  readonly repoName: string | null;
+  /** What the round ships (a full build, a best-effort candidate, a fallback), once known. */
+  readonly outcome: RoundOutcome | null;
 }
 
 export interface RoundPatch {
@@ -129,6 +146,8 @@ export interface RoundPatch {
   readonly error?: string | null;
   readonly result?: DeployResult;
   readonly reportedAt?: number;
+  readonly repoName?: string;
+  readonly outcome?: RoundOutcome;
   readonly now: number;
 }
 

@@ -7,6 +7,9 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStore, parseDatabaseUrl } from "../../src/adapters/store/create-store.ts";
 import type { KyselyStore } from "../../src/adapters/store/kysely-store.ts";
+import { migrateToLatest, migrations } from "../../src/adapters/store/migrations.ts";
+
+const migrationNames = migrations.map((m) => m.name);
 import { NotFoundError, StoreError, ValidationError } from "../../src/domain/errors.ts";
 import type { TaskRequest } from "../../src/domain/task.ts";
 import type { AcceptRoundInput, StageRecord } from "../../src/ports/store.ts";
@@ -134,6 +137,37 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
       ]);
     });
 
+    it("gives a round 1 with a new nonce a fresh repository; the same request again and later rounds claim none", async () => {
+      const first = await store.acceptRound(accept());
+      const again = await store.acceptRound(accept({ nonce: "nonce-2" }, { now: 1_000_000_100 }));
+      const duplicate = await store.acceptRound(accept({ nonce: "nonce-2" }, { now: 1_000_000_150 }));
+      const round2 = await store.acceptRound(accept({ round: 2, nonce: "nonce-r2" }, { now: 1_000_000_200 }));
+      const third = await store.acceptRound(accept({ nonce: "nonce-3" }, { now: 1_000_000_300 }));
+      expect(duplicate).toEqual({ ...again, created: false });
+      const repoOf = async (roundId: string) => (await store.getRound(roundId))?.repoName;
+      expect(await repoOf(first.roundId)).toBe("captcha-solver-1a2b3");
+      expect(await repoOf(again.roundId)).toBe("captcha-solver-1a2b3-2");
+      // The duplicate claimed nothing: the next new nonce gets -3, not -4.
+      expect(await repoOf(third.roundId)).toBe("captcha-solver-1a2b3-3");
+      // A later round's repository is chosen when it runs, not here.
+      expect(await repoOf(round2.roundId)).toBeNull();
+      // The task keeps its first repository.
+      expect((await store.getTask(first.taskId))?.repoName).toBe("captcha-solver-1a2b3");
+      expect(await store.counts()).toEqual({ tasks: 1, rounds: 4, jobs: 4 });
+
+      // Names given to repeated rounds are taken for new tasks too.
+      const other = await store.acceptRound(accept({ task: "other-task" }, { repoNameCandidate: "captcha-solver-1a2b3-2" }));
+      expect((await store.getTask(other.taskId))?.repoName).toBe("captcha-solver-1a2b3-2-2");
+      expect(await repoOf(other.roundId)).toBe("captcha-solver-1a2b3-2-2");
+    });
+
+    it("a task whose first request was a later round builds its first round 1 in the task's repository", async () => {
+      const round2 = await store.acceptRound(accept({ round: 2, nonce: "r2" }));
+      const round1 = await store.acceptRound(accept({ round: 1, nonce: "r1" }, { now: 1_000_000_100 }));
+      expect((await store.getRound(round2.roundId))?.repoName).toBeNull();
+      expect((await store.getRound(round1.roundId))?.repoName).toBe("captcha-solver-1a2b3");
+    });
+
     it("accepts identical concurrent requests exactly once", async () => {
       const results = await Promise.all(Array.from({ length: 12 }, () => store.acceptRound(accept())));
       expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -148,6 +182,9 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
       expect(results.every((r) => r.created)).toBe(true);
       expect(new Set(results.map((r) => r.taskId)).size).toBe(1);
       expect(await store.counts()).toEqual({ tasks: 1, rounds: 8, jobs: 8 });
+      // Each round 1 has a repository of its own: the task's, then -2 … -8.
+      const names = await Promise.all(results.map(async (r) => (await store.getRound(r.roundId))?.repoName));
+      expect([...names].sort()).toEqual(["captcha-solver-1a2b3", ...[2, 3, 4, 5, 6, 7, 8].map((n) => `captcha-solver-1a2b3-${n}`)].sort());
     });
 
     it("gives each task a unique repository name: candidate, then -2, -3 …", async () => {
@@ -256,6 +293,33 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
       // A late first-round request with a fresh nonce is not the latest round.
       await store.acceptRound(accept({ round: 1, nonce: "late" }, { now: 1_000_000_070 }));
       expect((await store.getTask(r1.taskId))?.status).toBe("running");
+    });
+
+    it("records the repository a round used and what it shipped", async () => {
+      const r1 = await store.acceptRound(accept());
+      expect(await store.getRound(r1.roundId)).toMatchObject({ repoName: "captcha-solver-1a2b3", outcome: null });
+      const r2 = await store.acceptRound(accept({ round: 2, nonce: "n2" }));
+      // The forge's answer is what is recorded, whatever was asked for.
+      await store.updateRound(r2.roundId, { repoName: "captcha-solver-1a2b3-7", now: 1_000_000_010 });
+      await store.updateRound(r2.roundId, { outcome: { kind: "fallback", reason: "the model answered nothing usable" }, now: 1_000_000_020 });
+      expect(await store.getRound(r2.roundId)).toMatchObject({
+        repoName: "captcha-solver-1a2b3-7",
+        outcome: { kind: "fallback", reason: "the model answered nothing usable" },
+      });
+      await store.updateRound(r2.roundId, { outcome: { kind: "built", reason: null }, status: "succeeded", now: 1_000_000_030 });
+      const task = await store.getTask(r1.taskId);
+      expect(task?.rounds.map((r) => [r.round, r.repoName, r.outcome])).toEqual([
+        [1, "captcha-solver-1a2b3", null],
+        [2, "captcha-solver-1a2b3-7", { kind: "built", reason: null }],
+      ]);
+      const page = await store.listTasks({ limit: 10 });
+      expect(page.items[0]?.rounds[1]).toMatchObject({ repoName: "captcha-solver-1a2b3-7", outcome: { kind: "built", reason: null } });
+      // The forge's name is taken: a new task asking for it gets a suffix.
+      const other = await store.acceptRound(accept({ task: "other" }, { repoNameCandidate: "captcha-solver-1a2b3-7" }));
+      expect((await store.getTask(other.taskId))?.repoName).toBe("captcha-solver-1a2b3-7-2");
+      // Recording a name the round already holds is harmless.
+      await store.updateRound(r1.roundId, { repoName: "captcha-solver-1a2b3", now: 1_000_000_040 });
+      expect((await store.getRound(r1.roundId))?.repoName).toBe("captcha-solver-1a2b3");
     });
 
     it("rejects updates of an unknown round with NotFoundError", async () => {
@@ -507,6 +571,33 @@ async function removeFailingJobTrigger(store: KyselyStore): Promise<void> {
   await sql`drop function fail_job_insert()`.execute(store.db);
 }
 
+describe.each(storeDialects)("migration 0002 on $name", (dialect) => {
+  it("gives existing rounds their task's repository and keeps existing names taken", async () => {
+    const database = await dialect.databaseUrl();
+    try {
+      const store = await createStore({ databaseUrl: database.url, dataDir: database.dataDir });
+      try {
+        await migrateToLatest(store.db, store.capabilities, migrations.slice(0, 1));
+        const requestJson = JSON.stringify(request());
+        await sql`insert into tasks (id, name, email, repo_name, status, created_at, updated_at) values ('t1', 'captcha-solver-1a2b3', 's@example.com', 'captcha-solver-1a2b3', 'succeeded', 1, 2)`.execute(store.db);
+        await sql`insert into rounds (id, task_id, round, nonce, request_json, status, deadline_at, created_at) values ('r1', 't1', 1, 'nonce-1', ${requestJson}, 'succeeded', 600, 1)`.execute(store.db);
+        await store.migrate();
+        expect(await store.getRound("r1")).toMatchObject({ repoName: "captcha-solver-1a2b3", outcome: null });
+        // The old task's name is taken: a new task wanting it gets -2, the old task's round 1 again gets -3.
+        const other = await store.acceptRound(accept({ task: "other" }, { repoNameCandidate: "captcha-solver-1a2b3" }));
+        expect((await store.getTask(other.taskId))?.repoName).toBe("captcha-solver-1a2b3-2");
+        const again = await store.acceptRound(accept({ nonce: "nonce-2" }));
+        expect(again.taskId).toBe("t1");
+        expect((await store.getRound(again.roundId))?.repoName).toBe("captcha-solver-1a2b3-3");
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await database.cleanup();
+    }
+  });
+});
+
 describe.each(storeDialects)("createStore on $name", (dialect) => {
   it("opens the database the URL names, ready to migrate", async () => {
     const database = await dialect.databaseUrl();
@@ -604,7 +695,7 @@ describe.each(storeDialects)("several processes on one $name database", (dialect
         expect(names).toContain("shared");
         expect(names).toContain(`shared-${tasks}`);
         const migrations = await check.db.selectFrom("briefwright_migrations").select("name").execute();
-        expect(migrations.map((m) => m.name)).toEqual(["0001-initial"]);
+        expect(migrations.map((m) => m.name)).toEqual(migrationNames);
       } finally {
         await check.close();
       }

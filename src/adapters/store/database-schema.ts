@@ -1,7 +1,7 @@
 import type { Generated } from "kysely";
 import type { JobState } from "../../ports/queue.ts";
 import type { StageStatus } from "../../ports/store.ts";
-import type { RoundStatus } from "../../domain/task.ts";
+import type { RoundOutcome, RoundStatus } from "../../domain/task.ts";
 
 /**
  * The tables as Kysely sees them, one interface per table with the SQL column names. Shared by
@@ -15,6 +15,7 @@ export interface DatabaseSchema {
   stages: StagesTable;
   round_events: RoundEventsTable;
   report_attempts: ReportAttemptsTable;
+  repositories: RepositoriesTable;
   jobs: JobsTable;
   briefwright_migrations: MigrationsTable;
 }
@@ -45,6 +46,22 @@ export interface RoundsTable {
   error: string | null;
   result_json: string | null;
   reported_at: number | null;
+  /** The repository this round commits to (see RoundRecord.repoName); null until known. */
+  repo_name: string | null;
+  /** RoundOutcome.kind, set when the round knows what it ships. */
+  outcome: RoundOutcome["kind"] | null;
+  outcome_reason: string | null;
+}
+
+/**
+ * Every repository name briefwright has given out, one row each: the primary key is what keeps a
+ * task's first repository and a repeated round 1's suffixed one from ever sharing a name.
+ */
+export interface RepositoriesTable {
+  name: string;
+  /** The task it belongs to (no foreign key: a name is claimed before its new task is inserted). */
+  task_id: string;
+  created_at: number;
 }
 
 export interface StagesTable {

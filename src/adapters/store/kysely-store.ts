@@ -218,6 +218,8 @@ export class KyselyStore implements Store {
       ...(patch.error !== undefined && { error: patch.error }),
       ...(patch.result !== undefined && { result_json: JSON.stringify(patch.result) }),
       ...(patch.reportedAt !== undefined && { reported_at: patch.reportedAt }),
+      ...(patch.repoName !== undefined && { repo_name: patch.repoName }),
+      ...(patch.outcome !== undefined && { outcome: patch.outcome.kind, outcome_reason: patch.outcome.reason }),
     };
     return this.run("update round", () =>
       this.capabilities.transaction(this.db, async (trx) => {
@@ -226,6 +228,14 @@ export class KyselyStore implements Store {
             ? await trx.updateTable("rounds").set(changes).where("id", "=", roundId).returning("task_id").executeTakeFirst()
             : await trx.selectFrom("rounds").select("task_id").where("id", "=", roundId).executeTakeFirst();
         if (!row) throw new NotFoundError(`round ${roundId}`);
+        // A name the forge chose (not the one asked for) is given out too: no later task may get it.
+        if (patch.repoName !== undefined) {
+          await trx
+            .insertInto("repositories")
+            .values({ name: patch.repoName, task_id: row.task_id, created_at: patch.now })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        }
         await mirrorTaskStatusQuery(trx, row.task_id, patch.now).execute();
       }),
     );
@@ -435,5 +445,7 @@ function toRoundRecord(row: Selectable<RoundsTable>): RoundRecord {
     error: row.error,
     result: row.result_json === null ? null : (JSON.parse(row.result_json) as RoundRecord["result"]),
     reportedAt: row.reported_at,
+    repoName: row.repo_name,
+    outcome: row.outcome === null ? null : { kind: row.outcome, reason: row.outcome_reason },
   };
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { DatabaseSchema } from "./database-schema.ts";
 import type { DialectCapabilities } from "./dialect-capabilities.ts";
 
@@ -107,6 +107,25 @@ export const migrations: readonly Migration[] = [
       // Claiming looks for queued jobs by due time and running jobs by lease end; one index each.
       await db.schema.createIndex("jobs_status_run_at_id").on("jobs").columns(["status", "run_at", "id"]).execute();
       await db.schema.createIndex("jobs_status_locked_until").on("jobs").columns(["status", "locked_until"]).execute();
+    },
+  },
+  {
+    // A repeated round 1 builds in a fresh repository, so the repository becomes a round's, not
+    // only a task's; and a round records what it shipped (docs/decisions/0014-never-silent.md).
+    name: "0002-round-repositories-and-outcomes",
+    async up(db, capabilities) {
+      await db.schema
+        .createTable("repositories")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("task_id", "text", (c) => c.notNull())
+        .addColumn("created_at", capabilities.epochMsType, (c) => c.notNull())
+        .execute();
+      await sql`insert into repositories (name, task_id, created_at) select repo_name, id, created_at from tasks`.execute(db);
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      await db.schema.alterTable("rounds").addColumn("repo_name", "text").execute();
+      await db.schema.alterTable("rounds").addColumn("outcome", "text").execute();
+      await db.schema.alterTable("rounds").addColumn("outcome_reason", "text").execute();
+      await sql`update rounds set repo_name = (select t.repo_name from tasks t where t.id = rounds.task_id)`.execute(db);
     },
   },
 ];

@@ -24,7 +24,19 @@ export type WriteStatements = ReturnType<typeof prepareWriteStatements>;
 
 export function prepareWriteStatements(db: Kysely<DatabaseSchema>, capabilities: DialectCapabilities) {
   return {
-    taskIdByName: prepareQuery((p: { name: string }) => db.selectFrom("tasks").select("id").where("name", "=", p.name)),
+    taskIdByName: prepareQuery((p: { name: string }) => db.selectFrom("tasks").select(["id", "repo_name"]).where("name", "=", p.name)),
+    // The repositories table is the one authority on names given out (tasks' and repeated round
+    // 1s'); its primary key decides a race, and the change count says who won.
+    claimRepository: prepareQuery((p: { name: string; task_id: string; created_at: number }) =>
+      db
+        .insertInto("repositories")
+        .values({ name: p.name, task_id: p.task_id, created_at: p.created_at })
+        .onConflict((oc) => oc.doNothing()),
+    ),
+    releaseRepository: prepareQuery((p: { name: string }) => db.deleteFrom("repositories").where("name", "=", p.name)),
+    firstRoundOfTask: prepareQuery((p: { taskId: string }) =>
+      db.selectFrom("rounds").select("id").where("task_id", "=", p.taskId).where("round", "=", 1).limit(1),
+    ),
     // No conflict target: a clash on the name (someone inserted this task meanwhile) and on the
     // repository name (another task holds it) both insert nothing; the re-read tells them apart.
     // Whether a row went in is the statement's change count: RETURNING costs SQLite about a
@@ -45,7 +57,7 @@ export function prepareWriteStatements(db: Kysely<DatabaseSchema>, capabilities:
     ),
     // The unique (task, round, nonce) is the idempotency key: a repeat, or the loser of two
     // identical requests racing, inserts nothing here and reads the winner's ids instead.
-    insertRound: prepareQuery((p: Pick<RoundsTable, "id" | "task_id" | "round" | "nonce" | "request_json" | "deadline_at" | "created_at">) =>
+    insertRound: prepareQuery((p: Pick<RoundsTable, "id" | "task_id" | "round" | "nonce" | "request_json" | "deadline_at" | "created_at" | "repo_name">) =>
       db
         .insertInto("rounds")
         .values({
@@ -62,6 +74,9 @@ export function prepareWriteStatements(db: Kysely<DatabaseSchema>, capabilities:
           error: null,
           result_json: null,
           reported_at: null,
+          repo_name: p.repo_name,
+          outcome: null,
+          outcome_reason: null,
         })
         .onConflict((oc) => oc.columns(["task_id", "round", "nonce"]).doNothing()),
     ),
@@ -88,9 +103,9 @@ export function prepareWriteStatements(db: Kysely<DatabaseSchema>, capabilities:
     // LIKE narrows the read; the exact match happens in freeRepoName (SQLite's LIKE ignores ASCII case).
     repoNamesLike: prepareQuery((p: { candidate: string; pattern: string }) =>
       db
-        .selectFrom("tasks")
-        .select("repo_name")
-        .where((eb) => eb.or([eb("repo_name", "=", p.candidate), sql<boolean>`${eb.ref("repo_name")} like ${p.pattern} escape '\\'`])),
+        .selectFrom("repositories")
+        .select("name")
+        .where((eb) => eb.or([eb("name", "=", p.candidate), sql<boolean>`${eb.ref("name")} like ${p.pattern} escape '\\'`])),
     ),
     // Appenders of one round queue on its row (PostgreSQL) or on the write lock (SQLite), so
     // reading the last seq and inserting after it cannot interleave with another appender.
@@ -128,6 +143,8 @@ export async function acceptRoundIn(
 ): Promise<AcceptRoundResult> {
   const { request, now } = input;
   const task = await findOrCreateTask(runner, statements, request, input.repoNameCandidate, now, newId);
+  const repository = await roundRepository(runner, statements, task, request, now);
+  if (repository === "duplicate") return existingRound(runner, statements, task.id, request);
   const roundId = newId();
   const inserted = await runner.run(statements.insertRound, {
     id: roundId,
@@ -137,8 +154,13 @@ export async function acceptRoundIn(
     request_json: JSON.stringify(request),
     deadline_at: input.deadlineAt,
     created_at: now,
+    repo_name: repository.name,
   });
-  if (inserted === 0) return existingRound(runner, statements, task.id, request);
+  if (inserted === 0) {
+    // Lost a race with the identical request: the fresh name this one claimed goes back.
+    if (repository.claimed) await runner.run(statements.releaseRepository, { name: repository.name! });
+    return existingRound(runner, statements, task.id, request);
+  }
 
   const jobId = newId();
   await runner.run(statements.insertJob, {
@@ -157,6 +179,36 @@ export async function acceptRoundIn(
   return accepted;
 }
 
+interface TaskRow {
+  readonly id: string;
+  readonly repoName: string;
+  readonly created: boolean;
+}
+
+/**
+ * The repository a new round starts with. Round 1 of a new task: the task's. Round 1 again (a new
+ * nonce; PROTOCOL §7: the course re-sent round 1 and wanted a repository made after the request):
+ * a fresh name, claimed here — unless this is the very same request, which is a duplicate and
+ * claims nothing. Later rounds: none yet; the pipeline picks the newest round 1's when it runs.
+ */
+async function roundRepository(
+  runner: StatementRunner,
+  statements: WriteStatements,
+  task: TaskRow,
+  request: TaskRequest,
+  now: number,
+): Promise<{ name: string | null; claimed: boolean } | "duplicate"> {
+  if (request.round !== 1) return { name: null, claimed: false };
+  if (task.created) return { name: task.repoName, claimed: false };
+  if (await runner.first(statements.roundIdByKey, { taskId: task.id, round: 1, nonce: request.nonce })) return "duplicate";
+  if (!(await runner.first(statements.firstRoundOfTask, { taskId: task.id }))) return { name: task.repoName, claimed: false };
+  for (let attempt = 0; attempt < maxRepoNameTries; attempt++) {
+    const name = await freeRepoName(runner, statements, task.repoName);
+    if ((await runner.run(statements.claimRepository, { name, task_id: task.id, created_at: now })) > 0) return { name, claimed: true };
+  }
+  throw new StoreError(`accept round: no free repository name found for ${task.repoName}`, { isRetryable: true });
+}
+
 /** The task named by the request, inserted if new. Race-safe: the unique indexes decide, not a prior read. */
 async function findOrCreateTask(
   runner: StatementRunner,
@@ -165,13 +217,18 @@ async function findOrCreateTask(
   repoNameCandidate: string,
   now: number,
   newId: () => string,
-): Promise<{ id: string; created: boolean }> {
+): Promise<TaskRow> {
   const existing = await runner.first(statements.taskIdByName, { name: request.task });
-  if (existing) return { id: existing.id, created: false };
+  if (existing) return { id: existing.id, repoName: existing.repo_name, created: false };
 
   const id = newId();
   let repoName = repoNameCandidate;
   for (let attempt = 0; attempt < maxRepoNameTries; attempt++) {
+    // The name first: another task or a repeated round 1 may hold it.
+    if ((await runner.run(statements.claimRepository, { name: repoName, task_id: id, created_at: now })) === 0) {
+      repoName = await freeRepoName(runner, statements, repoNameCandidate);
+      continue;
+    }
     const inserted = await runner.run(statements.insertTask, {
       id,
       name: request.task,
@@ -181,10 +238,12 @@ async function findOrCreateTask(
       created_at: now,
       updated_at: now,
     });
-    if (inserted > 0) return { id, created: true };
+    if (inserted > 0) return { id, repoName, created: true };
+    // Someone inserted this task meanwhile: the name claimed for it goes back.
+    await runner.run(statements.releaseRepository, { name: repoName });
     const raced = await runner.first(statements.taskIdByName, { name: request.task });
-    if (raced) return { id: raced.id, created: false };
-    repoName = await freeRepoName(runner, statements, repoNameCandidate);
+    if (raced) return { id: raced.id, repoName: raced.repo_name, created: false };
+    throw new StoreError(`accept round: task ${request.task} could not be inserted under repository ${repoName}`, { isRetryable: true });
   }
   throw new StoreError(`accept round: no free repository name found for ${repoNameCandidate}`, { isRetryable: true });
 }
@@ -203,11 +262,11 @@ async function existingRound(
   return { created: false, taskId, roundId: round.id, jobId: job.id };
 }
 
-/** The smallest of `candidate`, `candidate-2`, `candidate-3` … that no task holds. */
+/** The smallest of `candidate`, `candidate-2`, `candidate-3` … that was never given out. */
 async function freeRepoName(runner: StatementRunner, statements: WriteStatements, candidate: string): Promise<string> {
   const pattern = `${candidate.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`;
   const rows = await runner.all(statements.repoNamesLike, { candidate, pattern });
-  const taken = new Set(rows.map((row) => row.repo_name));
+  const taken = new Set(rows.map((row) => row.name));
   if (!taken.has(candidate)) return candidate;
   for (let n = 2; ; n++) {
     const name = `${candidate}-${n}`;
