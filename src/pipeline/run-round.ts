@@ -1,4 +1,5 @@
 import { NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
+import { repositoryDescription } from "../domain/repository-description.ts";
 import type { DeployResult } from "../domain/task.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
 import { build, type Build } from "./build-stage.ts";
@@ -52,10 +53,12 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
       await clock.sleep(earlierRoundPollMs, options.signal);
     }
     const history = await historyOf(deps, task.id, round.round);
-    const repository = request.round > 1 ? await deps.forge.readFiles(task.repoName) : undefined;
+    // The forge names the repository (a taken name gets a suffix); later rounds revise that one.
+    const recordedName = (await store.listPriorRounds(task.id, round.round)).findLast((r) => r.result?.repoName)?.result?.repoName;
+    const repo = await deps.forge.ensureRepository(recordedName ?? task.repoName, { description: repositoryDescription(request.brief) });
+    if (repo.name !== (recordedName ?? task.repoName)) events.emit("repository-rename", roundId, { asked: recordedName ?? task.repoName, given: repo.name });
+    const repository = request.round > 1 ? await deps.forge.readFiles(repo.name) : undefined;
     const current = repository?.files;
-
-    const repo = await deps.forge.ensureRepository(task.repoName);
     const built = await stages.run<Build>("build", () =>
       build(
         {
@@ -78,7 +81,7 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     );
 
     const result = await stages.run<DeployResult>("deploy", async () => {
-      const deployed = await deploy({ roundId, repoName: task.repoName, request, files: built.files, budget, reportReserveMs }, deps);
+      const deployed = await deploy({ roundId, repoName: repo.name, request, files: built.files, budget, reportReserveMs }, deps);
       await store.updateRound(roundId, { result: deployed, now: clock.now() });
       return deployed;
     });
@@ -86,7 +89,7 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     const delivered = await stages.run<ReportOutcome>("report", () => report({ roundId, request, result, budget, signal: options.signal }, deps));
     const finishedAt = clock.now();
     await store.updateRound(roundId, { status: "succeeded", reportedAt: delivered.deliveredAt, finishedAt, now: finishedAt });
-    events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
+    events.emit("round-finish", roundId, { repoUrl: result.repoUrl, commitSha: result.commitSha, pagesUrl: result.pagesUrl, durationMs: finishedAt - round.createdAt });
     leaveFlight();
 
     // After the report, so it never delays it; see live-check-stage.ts.
