@@ -31,6 +31,11 @@ export async function deploy(input: DeployInput, deps: PipelineDeps): Promise<De
   const { forge, events, clock } = deps;
   const repo = await forge.ensureRepository(input.repoName, { description: repositoryDescription(input.request.brief) });
   const files = loadFileTree(input.files);
+  const buildType: PagesBuildType =
+    forge.capabilities.pagesBuildTypes.includes("workflow") && pagesDeployWorkflows(files).length > 0 ? "workflow" : "legacy";
+  // A workflow site must be one before the push: the run the push starts deploys only to a site
+  // already set to workflow builds. A branch site needs the branch, so it comes after.
+  if (buildType === "workflow") await forge.enablePages(repo.name, { buildType });
   const { commitSha, created } = await forge.commitFiles(repo.name, {
     files,
     message: `Round ${input.request.round}: ${input.request.brief.split("\n")[0]!.slice(0, 60)}\n\nTask ${input.request.task}, nonce ${input.request.nonce}.`,
@@ -39,10 +44,7 @@ export async function deploy(input: DeployInput, deps: PipelineDeps): Promise<De
   });
   if (!commitSha) throw new ForgeError("the forge returned no commit");
   events.emit("commit-create", input.roundId, { repo: repo.name, commitSha, created, files: files.size });
-
-  const buildType: PagesBuildType =
-    forge.capabilities.pagesBuildTypes.includes("workflow") && pagesDeployWorkflows(files).length > 0 ? "workflow" : "legacy";
-  await forge.enablePages(repo.name, { buildType });
+  if (buildType === "legacy") await forge.enablePages(repo.name, { buildType });
 
   // Poll steps until a final state or the budget; each step is short, the waiting is ours.
   const expectedIndex = files.get("index.html");

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,6 +9,8 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitHttpHandler } from "../../src/adapters/forge/git-http-handler.ts";
 import { createLocalForge } from "../../src/adapters/forge/local-forge.ts";
+import { createGitHubForge } from "../../src/adapters/forge/github/github-forge.ts";
+import { startGitHubDouble } from "../support/github-double/start-github-double.ts";
 import { createPagesHandler } from "../../src/adapters/forge/pages-handler.ts";
 import { ForgeError } from "../../src/domain/errors.ts";
 import type { CommitRequest, Forge, PagesStatus, RepositoryRef } from "../../src/ports/forge.ts";
@@ -73,8 +75,50 @@ const localForgeAdapter: ForgeAdapterEntry = {
   },
 };
 
+const GITHUB_OWNER = "course-org";
+
+/** The GitHub forge as a GitHub App installed on an organisation, against the GitHub double. */
+const githubForgeAdapter: ForgeAdapterEntry = {
+  name: "github",
+  ownsItsHosts: false,
+  async start() {
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const double = await startGitHubDouble({
+      accounts: [{ login: GITHUB_OWNER, type: "Organization" }],
+      app: { id: 4242, publicKey: publicKey.export({ type: "spki", format: "pem" }).toString(), installations: [{ id: 99, account: GITHUB_OWNER }] },
+    });
+    const scratch = await mkdtemp(join(tmpdir(), "briefwright-github-mirrors-"));
+    let instances = 0;
+    const open = () =>
+      createGitHubForge({
+        apiUrl: double.apiUrl,
+        pagesBase: double.pagesBaseFor(GITHUB_OWNER),
+        owner: GITHUB_OWNER,
+        auth: { kind: "app", appId: "4242", privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), installationId: undefined },
+        // Each instance its own mirrors, as separate processes (or machines) would have.
+        mirrorsDir: join(scratch, `instance-${++instances}`),
+      });
+    const cloneUrl = (repo: RepositoryRef) => `${double.apiUrl}/${GITHUB_OWNER}/${repo.name}.git`;
+    return {
+      forge: open(),
+      baseUrl: double.apiUrl,
+      openAnother: open,
+      cloneUrl,
+      cloneVariants: (repo) => [
+        [cloneUrl(repo), []],
+        [cloneUrl(repo).replace(/\.git$/, ""), []],
+        [cloneUrl(repo), ["-c", "protocol.version=0"]],
+      ],
+      async close() {
+        await double.close();
+        await rm(scratch, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
 const wanted = process.env.FORGE_ADAPTERS?.split(",").map((name) => name.trim());
-const forgeAdapters = [localForgeAdapter].filter((adapter) => !wanted || wanted.includes(adapter.name));
+const forgeAdapters = [localForgeAdapter, githubForgeAdapter].filter((adapter) => !wanted || wanted.includes(adapter.name));
 
 // A PNG signature, an IHDR-ish chunk full of NULs, a CR, LF and CRLF, and random bytes.
 const binary = Buffer.concat([

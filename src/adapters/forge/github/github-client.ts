@@ -66,10 +66,12 @@ export function createGitHubClient(settings: GitHubClientSettings): GitHubClient
     const route = `${options.method} ${options.url}`;
     const explicit = (options.headers as Record<string, unknown>).authorization !== undefined;
     const appRoute = APP_ROUTE.test(options.url.split("?")[0] ?? "");
+    // Mutated in place: before-after-hook binds the original options into every inner hook, so
+    // options passed on to `send` would be dropped by the next wrap (Octokit's request log).
     const authorize = async () => {
       if (explicit) return options;
-      const authorization = appRoute ? `bearer ${await credentials.appJwt()}` : `token ${await credentials.token()}`;
-      return { ...options, headers: { ...options.headers, authorization } };
+      options.headers.authorization = appRoute ? `bearer ${await credentials.appJwt()}` : `token ${await credentials.token()}`;
+      return options;
     };
     const withRetries = () => sendWithRetries(() => authorize().then(send), route, settings, policy);
     try {

@@ -36,7 +36,7 @@ const MAX_BUILD_REQUESTS = 3;
 /** Polls without any build of the commit before asking for one (a push before Pages was on builds nothing). */
 const POLLS_BEFORE_REQUEST = 3;
 /** Push attempts when the branch moved under us. */
-const MAX_PUSH_ATTEMPTS = 6;
+const MAX_PUSH_ATTEMPTS = 12;
 
 const capabilities: ForgeCapabilities = Object.freeze({
   pagesBuildTypes: Object.freeze(["legacy", "workflow"] as const),
@@ -301,7 +301,8 @@ export function createGitHubForge(settings: GitHubForgeSettings): Forge {
               isRetryable: true,
             });
           }
-          await clock.sleep(50 * attempt + Math.floor(Math.random() * 50));
+          // Full jitter, growing: writers that collided spread out instead of colliding again.
+          await clock.sleep(Math.floor(Math.random() * 100 * 2 ** Math.min(attempt, 5)));
         }
       });
     },
