@@ -18,6 +18,11 @@ export interface DeployInput {
   readonly reportReserveMs: number;
 }
 
+/** What the deploy stage touches of the pipeline's dependencies. */
+export type DeployDeps = Pick<PipelineDeps, "forge" | "events" | "clock" | "fetch"> & {
+  readonly settings: Pick<PipelineDeps["settings"], "gitAuthor">;
+};
+
 /** Longest pause between two poll steps, whatever the forge suggests. */
 const maxPollIntervalMs = 5000;
 
@@ -27,7 +32,7 @@ const maxPollIntervalMs = 5000;
  * carries one that deploys Pages and the forge can — and polls until the site serves it, the
  * build fails, or the budget says report now (recorded as still propagating).
  */
-export async function deploy(input: DeployInput, deps: PipelineDeps): Promise<DeployResult> {
+export async function deploy(input: DeployInput, deps: DeployDeps): Promise<DeployResult> {
   const { forge, events, clock } = deps;
   const repo = await forge.ensureRepository(input.repoName, { description: repositoryDescription(input.request.brief) });
   const files = loadFileTree(input.files);
