@@ -54,9 +54,10 @@ export async function runRound(roundId: string, deps: PipelineDeps, options: { a
     }
     const history = await historyOf(deps, task.id, round.round);
     // The forge names the repository (a taken name gets a suffix); later rounds revise that one.
-    const recordedName = (await store.listPriorRounds(task.id, round.round)).findLast((r) => r.result?.repoName)?.result?.repoName;
-    const repo = await deps.forge.ensureRepository(recordedName ?? task.repoName, { description: repositoryDescription(request.brief) });
-    if (repo.name !== (recordedName ?? task.repoName)) events.emit("repository-rename", roundId, { asked: recordedName ?? task.repoName, given: repo.name });
+    const prior = await store.listPriorRounds(task.id, round.round);
+    const asked = prior.findLast((r) => r.result?.repoName)?.result?.repoName ?? task.repoName;
+    const repo = await deps.forge.ensureRepository(asked, { description: repositoryDescription(request.brief) });
+    if (repo.name !== asked) events.emit("repository-rename", roundId, { asked, given: repo.name });
     const repository = request.round > 1 ? await deps.forge.readFiles(repo.name) : undefined;
     const current = repository?.files;
     const built = await stages.run<Build>("build", () =>

@@ -300,8 +300,7 @@ describe.each(forgeAdapters)("Forge contract: $name", (adapter) => {
     expect(new Set(same.map((result) => result.commitSha)).size).toBe(1);
     expect(same.filter((result) => result.created)).toHaveLength(1);
     await expectLinearHistory(harness.cloneUrl(repo), 10);
-    // Nine pushes from three writers collide on purpose; over HTTP (the GitHub double) that takes a while.
-  }, 240_000);
+  }, 240_000); // nine pushes from three writers collide on purpose; over HTTP (the GitHub double) that takes a while
 
   it("Pages: not built before enablePages, built after (twice is fine), and the site serves the commit", async () => {
     const repo = await forge.ensureRepository("pages-port");

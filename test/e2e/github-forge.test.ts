@@ -45,9 +45,10 @@ async function runRounds(harness: Harness, rounds: readonly number[]) {
   const reports: Record<string, string | number>[] = [];
   for (const round of rounds) {
     const request = await harness.request(`sum-of-sales-r${round}`);
-    expect((await harness.post(request)).status).toBe(200);
+    const ack = await harness.post(request);
+    expect(ack.status).toBe(200);
     const received = await harness.receiver.waitFor((r) => r.body.nonce === request.nonce, 120_000);
-    reports.push({ ...(received.body as Record<string, string | number>), receivedAt: received.at });
+    reports.push({ ...(received.body as Record<string, string | number>), receivedAt: received.at, taskId: ack.body.task_id });
   }
   return reports;
 }
@@ -142,6 +143,10 @@ describe("GitHub forge end to end: a GitHub App installed on an organisation", (
       await clone.cleanup();
     }
 
+    // The task API records how each Pages wait ended.
+    const task = await harness.get(`/api/v1/tasks/${reports[0]!.taskId}`);
+    for (const round of task.body.rounds) expect(round.result.pages).toMatchObject({ buildType: "legacy", state: "live" });
+
     // Done-when 5: the errored first build was requested again.
     expect(double.state.pagesBuilds.some((build) => build.status === "errored")).toBe(true);
     expect(double.control.requestsTo(`/repos/${ORG}/${REPO}/pages/builds`, "POST").some((r) => r.status === 201)).toBe(true);
@@ -220,7 +225,9 @@ describe("GitHub forge end to end: a classic personal token without the workflow
       await theirs.cleanup();
     }
     expect(double.control.repository(USER, `${REPO}-2`)?.private).toBe(false);
-    // The suffixed name is recorded: the task API's rounds and the rename event say so.
+    // The suffixed name is recorded with each round's result.
+    const task = await harness.get(`/api/v1/tasks/${reports[0]!.taskId}`);
+    expect(task.body.rounds.map((r: { result: { repo_name: string } }) => r.result.repo_name)).toEqual([`${REPO}-2`, `${REPO}-2`]);
     const events = double.state.pushes.filter((push) => push.repository.toLowerCase() === `${USER}/${REPO}-2`);
     expect(events.map((push) => push.after)).toEqual(reports.map((report) => report.commit_sha));
     // Every push carried the token as Basic auth, never in a URL.
