@@ -191,6 +191,35 @@ describe("GitHub double: token auth, repositories, git smart HTTP", () => {
     }
   });
 
+  it("keeps a seeded repository (someone else's project) with its own content under the wanted name", async () => {
+    const seeded = await double.control.seedRepository({
+      owner: OWNER,
+      name: "taken-task",
+      description: "an older project",
+      files: { "README.md": "# not yours\n", "src/main.py": "print(1)\n" },
+    });
+    expect(seeded.seeded).toBe(true);
+    const create = await api("POST", "/user/repos", fullToken, { name: "taken-task" });
+    expect(create.status).toBe(422);
+    expect(create.body.errors[0].message).toBe("name already exists on this account");
+
+    const readme = await api("GET", `/repos/${OWNER}/taken-task/contents/README.md`, fullToken);
+    expect(readme.status).toBe(200);
+    expect(readme.body).toMatchObject({ type: "file", path: "README.md", encoding: "base64" });
+    expect(Buffer.from(readme.body.content, "base64").toString("utf8")).toBe("# not yours\n");
+    const root = await api("GET", `/repos/${OWNER}/taken-task/contents/`, fullToken);
+    expect(root.body.map((entry: { path: string; type: string }) => `${entry.type}:${entry.path}`).sort()).toEqual([
+      "dir:src",
+      "file:README.md",
+    ]);
+    expect((await api("GET", `/repos/${OWNER}/taken-task/contents/src/main.py`, fullToken)).body.size).toBe(9);
+    expect((await api("GET", `/repos/${OWNER}/taken-task/contents/nope.txt`, fullToken)).status).toBe(404);
+    await api("POST", "/user/repos", fullToken, { name: "empty-one" });
+    expect((await api("GET", `/repos/${OWNER}/empty-one/contents/README.md`, fullToken)).body.message).toBe(
+      "This repository is empty.",
+    );
+  });
+
   it("records requests and the Authorization headers they carried", async () => {
     await api("GET", "/user", fullToken);
     const seen = double.control.requestsTo("/user", "GET");
