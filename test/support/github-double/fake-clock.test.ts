@@ -1,34 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Clock } from "../../../src/ports/clock.ts";
 import { createGitClient, type GitClient } from "./git-client.ts";
+import { manualClock } from "./manual-clock.ts";
 import { startGitHubDouble, type GitHubDouble } from "./start-github-double.ts";
-
-/** A clock that moves only when told to; sleeps end when it passes their deadline. */
-function manualClock(start = Date.UTC(2026, 0, 1)) {
-  let now = start;
-  const sleepers: { until: number; wake: () => void }[] = [];
-  const clock: Clock = {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        sleepers.push({ until: now + ms, wake: resolve });
-        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-      }),
-  };
-  return {
-    clock,
-    async advance(ms: number) {
-      now += ms;
-      for (const sleeper of sleepers.filter((each) => each.until <= now)) {
-        sleepers.splice(sleepers.indexOf(sleeper), 1);
-        sleeper.wake();
-      }
-      // Let the woken continuations run.
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
 
 describe("GitHub double on a fake clock", () => {
   const time = manualClock();

@@ -220,6 +220,17 @@ describe("GitHub double: token auth, repositories, git smart HTTP", () => {
     );
   });
 
+  it("lets members' classic tokens create organisation repositories, and nobody else's", async () => {
+    double.control.addAccount({ login: "course-org", type: "Organization", members: [OWNER] });
+    const created = await api("POST", "/orgs/course-org/repos", fullToken, { name: "org-task" });
+    expect(created.status).toBe(201);
+    expect(created.body.owner).toMatchObject({ login: "course-org", type: "Organization" });
+    const outsider = double.control.issuePersonalToken({ login: "someone-else", scopes: ["repo"] });
+    expect((await api("POST", "/orgs/course-org/repos", outsider, { name: "org-task-2" })).status).toBe(403);
+    expect((await api("POST", "/orgs/no-such-org/repos", fullToken, { name: "x" })).status).toBe(404);
+    expect((await api("POST", `/orgs/${OWNER}/repos`, fullToken, { name: "x" })).status).toBe(404);
+  });
+
   it("records requests and the Authorization headers they carried", async () => {
     await api("GET", "/user", fullToken);
     const seen = double.control.requestsTo("/user", "GET");
