@@ -79,7 +79,7 @@ function repositoryFor(
   return request.identity.kind === "anonymous" ? requiresAuthentication() : forbidden(request.identity);
 }
 
-const isReply = (value: DoubleRepository | Reply): value is Reply => "status" in value && !("directory" in value);
+const isReply = (value: DoubleRepository | Reply): value is Reply => "status" in value;
 
 function appOnly(request: RouteRequest): Reply | undefined {
   if (request.identity.kind === "app") return undefined;
@@ -386,10 +386,8 @@ function parseSource(value: unknown): { branch: string; path: "/" | "/docs" } | 
 
 /** Creating and changing a site takes both Pages and Administration write, as GitHub documents. */
 function pagesAdmin(context: DoubleContext, request: RouteRequest): DoubleRepository | Reply {
-  const repository = repositoryFor(context, request, "pages", "write");
-  if (isReply(repository)) return repository;
-  const admin = repositoryFor(context, request, "administration", "write");
-  return admin;
+  const pages = repositoryFor(context, request, "pages", "write");
+  return isReply(pages) ? pages : repositoryFor(context, request, "administration", "write");
 }
 
 async function createPagesSite(context: DoubleContext, request: RouteRequest): Promise<Reply> {

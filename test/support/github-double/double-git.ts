@@ -38,11 +38,11 @@ exit $status
 
 export async function createBareRepository(directory: string, defaultBranch: string, home: string): Promise<void> {
   await mkdir(directory, { recursive: true });
-  await runGit(["init", "--quiet", "--bare", `--initial-branch=${defaultBranch}`, directory], { home });
+  // An empty --template skips copying git's sample hooks; only ours goes in.
+  await runGit(["init", "--quiet", "--bare", "--template=", `--initial-branch=${defaultBranch}`, directory], { home });
   // runGit turns hooks off for its own commands; http-backend runs receive-pack with this one on.
   const hooks = join(directory, "hooks");
-  await rm(hooks, { recursive: true, force: true });
-  await mkdir(hooks);
+  await mkdir(hooks, { recursive: true });
   await writeFile(join(hooks, "pre-receive"), PRE_RECEIVE_HOOK);
   await chmod(join(hooks, "pre-receive"), 0o755);
 }
