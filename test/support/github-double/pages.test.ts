@@ -1,3 +1,4 @@
+import { get } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitClient, type GitClient } from "./git-client.ts";
 import { manualClock } from "./manual-clock.ts";
@@ -126,6 +127,51 @@ describe("GitHub double: Pages sites, builds and the Pages host", () => {
     await time.advance(BUILD_MS);
     expect(latestBuild("pages-site")).toMatchObject({ status: "built", commit: newer });
     expect(await (await site("pages-site")).text()).toBe("<h1>newer</h1>\n");
+  });
+
+  it("serves like GitHub Pages: directory index, extension-less .html, the site's 404.html, /docs sources, no traversal", async () => {
+    await api("POST", "/user/repos", { name: "rich-site" });
+    const rich = await createGitClient();
+    try {
+      await rich.commit({
+        "index.html": "root\n",
+        "about.html": "about\n",
+        "guide/index.html": "guide\n",
+        "404.html": "custom missing\n",
+        "docs/index.html": "docs root\n",
+        "data.json": "{}\n",
+      });
+      await rich.push(`${double.apiUrl}/${OWNER}/rich-site.git`, token);
+      await api("POST", "/repos/octo-student/rich-site/pages", { source: { branch: "main", path: "/" } });
+      await time.advance(BUILD_MS);
+
+      expect(await (await site("rich-site", "about")).text()).toBe("about\n");
+      const redirect = await fetch(`${double.pagesBase}/rich-site/guide`, { redirect: "manual" });
+      expect(redirect.status).toBe(301);
+      expect(redirect.headers.get("location")).toBe("/octo-student/rich-site/guide/");
+      expect(await (await site("rich-site", "guide/")).text()).toBe("guide\n");
+      expect((await site("rich-site", "data.json")).headers.get("content-type")).toMatch(/^application\/json/);
+      const missing = await site("rich-site", "nope.html");
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toBe("custom missing\n");
+      // fetch would resolve the dots itself; a raw request shows the host refusing them.
+      const { port } = new URL(double.pagesHost);
+      const traversal = await new Promise<number>((resolve, reject) => {
+        get({ host: "127.0.0.1", port, path: `/${OWNER}/rich-site/%2e%2e/pages-site/` }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        }).on("error", reject);
+      });
+      expect(traversal).toBe(400);
+      expect((await fetch(`${double.pagesBaseFor("someone-else")}/rich-site/`)).status).toBe(404);
+
+      // Re-pointed at /docs, the site rebuilds and serves that directory as its root.
+      expect((await api("PUT", "/repos/octo-student/rich-site/pages", { source: { branch: "main", path: "/docs" } })).status).toBe(204);
+      await time.advance(BUILD_MS);
+      expect(await (await site("rich-site")).text()).toBe("docs root\n");
+    } finally {
+      await rich.remove();
+    }
   });
 
   it("needs pages and administration write to change a site; anonymous may read a public one", async () => {
