@@ -184,8 +184,16 @@ describe("GitHub double: token auth, repositories, git smart HTTP", () => {
         /refusing to allow a Personal Access Token to create or update workflow `\.github\/workflows\/ci\.yml` without `workflow` scope/,
       );
       expect(double.state.pushes.filter((push) => push.repository === `${OWNER}/with-workflow`)).toHaveLength(1);
-      await workflowClient.push(url, fullToken);
+      await workflowClient.push(url, fullToken, "feature");
       expect(double.state.pushes.filter((push) => push.repository === `${OWNER}/with-workflow`)).toHaveLength(2);
+
+      // Merging that branch (already on the server) into main still changes main's workflows.
+      await workflowClient.git(["checkout", "--quiet", "-b", "main-again", "HEAD~1"]);
+      await workflowClient.commit({ "other.txt": "x\n" });
+      await workflowClient.git(["merge", "--quiet", "--no-edit", "main"]);
+      await expect(workflowClient.push(url, repoOnly)).rejects.toThrow(/without `workflow` scope/);
+      await workflowClient.push(url, fullToken);
+      expect(double.state.pushes.filter((push) => push.repository === `${OWNER}/with-workflow`)).toHaveLength(3);
     } finally {
       await workflowClient.remove();
     }
