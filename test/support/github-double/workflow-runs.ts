@@ -104,7 +104,14 @@ export function startWorkflowRun(
     context.changed();
   });
   context.later(delay, () => {
-    void complete(context, repository, run, outcome).finally(() => context.changed());
+    complete(context, repository, run, outcome)
+      .catch((error: unknown) => {
+        // Only when the double is torn down mid-run (its repositories gone); never left dangling.
+        run.status = "completed";
+        run.conclusion = "failure";
+        run.log += `The double could not finish this run: ${String(error)}\n`;
+      })
+      .finally(() => context.changed());
   });
   return run;
 }
