@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitClient, type GitClient } from "./git-client.ts";
+import { manualClock } from "./manual-clock.ts";
 import { startGitHubDouble, type GitHubDouble } from "./start-github-double.ts";
 import { workflowFacts } from "./workflow-runs.ts";
 
@@ -24,13 +25,17 @@ jobs:
         uses: actions/deploy-pages@v4
 `;
 
+/** A run takes a minute on the double's fake clock. */
+const RUN_MS = 60_000;
+
 describe("GitHub double: Actions runs and workflow-deployed Pages", () => {
+  const time = manualClock();
   let double: GitHubDouble;
   let token: string;
   let client: GitClient;
 
   beforeAll(async () => {
-    double = await startGitHubDouble({ accounts: [{ login: OWNER }], actionsDelayMs: 100 });
+    double = await startGitHubDouble({ accounts: [{ login: OWNER }], actionsDelayMs: RUN_MS, clock: time.clock });
     token = double.control.issuePersonalToken({ login: OWNER, scopes: ["repo", "workflow"] });
     client = await createGitClient();
   });
@@ -57,20 +62,22 @@ describe("GitHub double: Actions runs and workflow-deployed Pages", () => {
   }
 
   it("reads name, deploy-pages and the uploaded path out of a workflow", () => {
-    expect(workflowFacts(PAGES_WORKFLOW)).toEqual({ name: "Deploy site", deploysPages: true, uploadPath: "site" });
+    expect(workflowFacts(PAGES_WORKFLOW)).toEqual({ name: "Deploy site", runsOnPush: true, deploysPages: true, uploadPath: "site" });
     expect(workflowFacts("on: push\njobs:\n  a:\n    steps:\n      - uses: actions/upload-pages-artifact@v3\n      - uses: actions/deploy-pages@v4\n")).toEqual({
       name: undefined,
+      runsOnPush: true,
       deploysPages: true,
       uploadPath: "_site",
     });
-    expect(workflowFacts("name: 'lint'\non: push\n").deploysPages).toBe(false);
+    expect(workflowFacts("name: 'lint'\non: [push, pull_request]\n")).toMatchObject({ name: "lint", runsOnPush: true, deploysPages: false });
+    expect(workflowFacts("name: manual\non:\n  workflow_dispatch:\njobs:\n  push-it:\n    runs-on: x\n").runsOnPush).toBe(false);
+    expect(workflowFacts("on:\n  # push: disabled\n  pull_request:\n").runsOnPush).toBe(false);
   });
 
   it("runs a pushed workflow; with a workflow-type site a success publishes the uploaded directory", async () => {
     await api("POST", "/user/repos", { name: "workflow-site" });
     // Like on GitHub, the site must be set to workflow builds before the run reaches deploy-pages.
     expect((await api("POST", `/repos/${OWNER}/workflow-site/pages`, { build_type: "workflow" })).status).toBe(201);
-    double.control.setActionsDelay(2000);
     const sha = await client.commit({
       ".github/workflows/pages.yml": PAGES_WORKFLOW,
       "site/index.html": "<p>from the artifact</p>\n",
@@ -82,11 +89,15 @@ describe("GitHub double: Actions runs and workflow-deployed Pages", () => {
     expect(listed.body.total_count).toBe(1);
     const run = listed.body.workflow_runs[0];
     expect(run).toMatchObject({ name: "Deploy site", head_sha: sha, head_branch: "main", path: ".github/workflows/pages.yml", event: "push", conclusion: null });
-    expect(["queued", "in_progress"]).toContain(run.status);
+    expect(run.status).toBe("queued");
     expect(run.html_url).toBe(`https://github.com/${OWNER}/workflow-site/actions/runs/${run.id}`);
     expect((await api("GET", `/repos/${OWNER}/workflow-site/actions/runs?head_sha=${"0".repeat(40)}`)).body.total_count).toBe(0);
     expect((await api("GET", `/repos/${OWNER}/workflow-site/actions/runs/${run.id}/logs`)).status).toBe(404);
+    await time.advance(RUN_MS - 1);
+    expect((await api("GET", `/repos/${OWNER}/workflow-site/actions/runs/${run.id}`)).body.status).toBe("in_progress");
+    expect((await fetch(`${double.pagesBase}/workflow-site/?v=0`)).status).toBe(404);
 
+    await time.advance(1);
     await double.control.waitFor(() => double.state.workflowRuns.find((each) => each.id === run.id)?.status === "completed");
     const done = await api("GET", `/repos/${OWNER}/workflow-site/actions/runs/${run.id}`);
     expect(done.body).toMatchObject({ status: "completed", conclusion: "success" });
@@ -103,10 +114,10 @@ describe("GitHub double: Actions runs and workflow-deployed Pages", () => {
   });
 
   it("records a failing run with its log and leaves the site as it was", async () => {
-    double.control.setActionsDelay(100);
     double.control.queueActionsOutcome({ conclusion: "failure", log: "ruff: E501 line too long\nError: Process completed with exit code 1.\n" });
     const sha = await client.commit({ "site/index.html": "<p>broken</p>\n" });
     await client.push(`${double.apiUrl}/${OWNER}/workflow-site.git`, token);
+    await time.advance(RUN_MS);
     const run = await double.control.waitFor(() =>
       double.state.workflowRuns.find((each) => each.headSha === sha && each.status === "completed"),
     );
@@ -124,6 +135,7 @@ describe("GitHub double: Actions runs and workflow-deployed Pages", () => {
     try {
       const sha = await other.commit({ ".github/workflows/pages.yml": PAGES_WORKFLOW, "site/index.html": "x\n" });
       await other.push(`${double.apiUrl}/${OWNER}/legacy-site.git`, token);
+      await time.advance(RUN_MS);
       const run = await double.control.waitFor(() =>
         double.state.workflowRuns.find((each) => each.headSha === sha && each.status === "completed"),
       );
@@ -179,9 +191,10 @@ describe("GitHub double: injected faults", () => {
     const user = await fetch(`${double.apiUrl}/user`, { headers: { authorization: `token ${token}` } });
     expect(user.status).toBe(403);
     expect(user.headers.get("x-ratelimit-remaining")).toBe("0");
+    const after = Math.ceil(Date.now() / 1000);
     const reset = Number(user.headers.get("x-ratelimit-reset"));
     expect(reset).toBeGreaterThanOrEqual(before + 2);
-    expect(reset).toBeLessThanOrEqual(before + 4);
+    expect(reset).toBeLessThanOrEqual(after + 2);
 
     expect((await fetch(`${double.apiUrl}/users/octo-student`)).status).toBe(503);
     expect((await fetch(`${double.apiUrl}/users/octo-student`)).status).toBe(200);

@@ -3,6 +3,7 @@
  * routes answer 404 `{"message":"Not Found"}` as GitHub does.
  */
 import { randomBytes } from "node:crypto";
+import { readObjects } from "../../../src/adapters/forge/bare-repository.ts";
 import { runGit } from "../../../src/adapters/forge/run-git.ts";
 import type { Identity } from "./double-auth.ts";
 import { hasPermission, notAccessibleMessage, repositoryAccess, tokenReaches } from "./double-auth.ts";
@@ -48,7 +49,8 @@ interface Route {
 const SEGMENT = "([^/]+)";
 
 function route(method: string, path: string, handle: Route["handle"], accepted?: string): Route {
-  const pattern = new RegExp(`^${path.replace(/\{[a-z_]+\}/g, SEGMENT)}$`);
+  // `{name*}` spans any number of segments (a file path, maybe empty); `{name}` is one.
+  const pattern = new RegExp(`^${path.replace(/\{[a-z_]+\*\}/g, "(.*)").replace(/\{[a-z_]+\}/g, SEGMENT)}$`);
   return { method, pattern, handle, ...(accepted ? { accepted } : {}) };
 }
 
@@ -77,7 +79,7 @@ function repositoryFor(
   return request.identity.kind === "anonymous" ? requiresAuthentication() : forbidden(request.identity);
 }
 
-const isReply = (value: DoubleRepository | Reply): value is Reply => "status" in value && !("directory" in value);
+const isReply = (value: DoubleRepository | Reply): value is Reply => "status" in value;
 
 function appOnly(request: RouteRequest): Reply | undefined {
   if (request.identity.kind === "app") return undefined;
@@ -315,6 +317,53 @@ async function getCommit(context: DoubleContext, request: RouteRequest): Promise
   });
 }
 
+async function getContents(context: DoubleContext, request: RouteRequest): Promise<Reply> {
+  const repository = repositoryFor(context, request, "contents", "read");
+  if (isReply(repository)) return repository;
+  const path = (request.params[2] ?? "").replace(/^\/+|\/+$/g, "");
+  const ref = request.query.get("ref") ?? repository.defaultBranch;
+  if (/[\0\n\r]/.test(path) || !/^[A-Za-z0-9._/-]{1,200}$/.test(ref) || ref.startsWith("-")) return notFound();
+  const branches = await listBranches(repository.directory, context.dataDir);
+  if (branches.size === 0) return json(404, errorBody("This repository is empty.", 404));
+  const [object] = await readObjects(repository.directory, [`${ref}:${path}`], context.dataDir);
+  if (!object) return notFound();
+  const name = fullName(repository);
+  const entryJson = (entryPath: string, type: string, sha: string, size: number) => ({
+    type,
+    name: entryPath.split("/").pop() ?? entryPath,
+    path: entryPath,
+    sha,
+    size,
+    url: `${context.apiUrl}/repos/${name}/contents/${entryPath}?ref=${ref}`,
+    html_url: `https://github.com/${name}/${type === "dir" ? "tree" : "blob"}/${ref}/${entryPath}`,
+    download_url: type === "file" ? `https://raw.githubusercontent.com/${name}/${ref}/${entryPath}` : null,
+  });
+  if (object.type === "blob") {
+    return json(200, {
+      ...entryJson(path, "file", object.sha, object.content.length),
+      encoding: "base64",
+      // GitHub wraps the base64 at 60 characters.
+      content: (object.content.toString("base64").match(/.{1,60}/g) ?? []).join("\n"),
+    });
+  }
+  if (object.type !== "tree") return notFound();
+  const listing = await runGit(["ls-tree", "-z", "--long", `${ref}:${path}`], {
+    gitDir: repository.directory,
+    home: context.dataDir,
+  });
+  const entries = listing.stdout
+    .toString("utf8")
+    .split("\0")
+    .filter(Boolean)
+    .map((record) => {
+      const tab = record.indexOf("\t");
+      const [, type = "", sha = "", size = "0"] = record.slice(0, tab).split(/\s+/);
+      const entryPath = path ? `${path}/${record.slice(tab + 1)}` : record.slice(tab + 1);
+      return entryJson(entryPath, type === "tree" ? "dir" : type === "commit" ? "submodule" : "file", sha, Number(size) || 0);
+    });
+  return json(200, entries);
+}
+
 // --- Pages -----------------------------------------------------------------------------------
 
 async function branchTip(context: DoubleContext, repository: DoubleRepository, branch: string): Promise<string | undefined> {
@@ -337,10 +386,8 @@ function parseSource(value: unknown): { branch: string; path: "/" | "/docs" } | 
 
 /** Creating and changing a site takes both Pages and Administration write, as GitHub documents. */
 function pagesAdmin(context: DoubleContext, request: RouteRequest): DoubleRepository | Reply {
-  const repository = repositoryFor(context, request, "pages", "write");
-  if (isReply(repository)) return repository;
-  const admin = repositoryFor(context, request, "administration", "write");
-  return admin;
+  const pages = repositoryFor(context, request, "pages", "write");
+  return isReply(pages) ? pages : repositoryFor(context, request, "administration", "write");
 }
 
 async function createPagesSite(context: DoubleContext, request: RouteRequest): Promise<Reply> {
@@ -551,6 +598,8 @@ export const ROUTES: readonly Route[] = [
   route("PATCH", `/repos/${O}/${R}`, updateRepository, "administration=write"),
   route("GET", `/repos/${O}/${R}/branches/{branch}`, getBranch, "contents=read"),
   route("GET", `/repos/${O}/${R}/commits/{ref}`, getCommit, "contents=read"),
+  route("GET", `/repos/${O}/${R}/contents`, getContents, "contents=read"),
+  route("GET", `/repos/${O}/${R}/contents/{path*}`, getContents, "contents=read"),
   route("POST", `/repos/${O}/${R}/pages`, createPagesSite, "pages=write; administration=write"),
   route("GET", `/repos/${O}/${R}/pages`, getPagesSite, "pages=read"),
   route("PUT", `/repos/${O}/${R}/pages`, updatePagesSite, "pages=write; administration=write"),

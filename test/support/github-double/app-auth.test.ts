@@ -104,9 +104,11 @@ describe("GitHub double: App JWT, installations and installation tokens", () => 
     expect(issued.status).toBe(201);
     expect(issued.body.token).toMatch(/^ghs_[A-Za-z0-9]{36}$/);
     expect(issued.body.permissions).toMatchObject({ contents: "write", pages: "write", workflows: "write", administration: "write" });
-    const expiresIn = Date.parse(issued.body.expires_at) - before;
-    expect(expiresIn).toBeGreaterThan(9 * 60_000);
-    expect(expiresIn).toBeLessThanOrEqual(10 * 60_000);
+    const after = Date.now();
+    // expires_at is in whole seconds, like GitHub's.
+    const expiresAt = Date.parse(issued.body.expires_at);
+    expect(expiresAt).toBeGreaterThan(before + 10 * 60_000 - 1000);
+    expect(expiresAt).toBeLessThanOrEqual(after + 10 * 60_000);
 
     const narrowed = await api("POST", `/app/installations/${INSTALLATION}/access_tokens`, jwt, { permissions: { contents: "read" } });
     expect(narrowed.body.permissions).toEqual({ contents: "read" });

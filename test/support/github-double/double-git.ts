@@ -16,7 +16,8 @@ export const WORKFLOWS_MISSING_ENV = "GITHUB_DOUBLE_WORKFLOWS_MISSING";
  * GitHub refuses, per commit, a push that adds or changes `.github/workflows/` without the
  * workflows permission. The hook sees the commits new to the repository (still quarantined) and
  * refuses the whole push with GitHub's sentence; git shows it as `remote: …` lines and the ref as
- * `[remote rejected] (pre-receive hook declined)`.
+ * `[remote rejected] (pre-receive hook declined)`. A merge is compared with its first parent, so
+ * one that brings in a workflow from a branch already on the server counts too.
  */
 const PRE_RECEIVE_HOOK = `#!/bin/sh
 [ -z "$${WORKFLOWS_DENIED_ENV}" ] && exit 0
@@ -25,7 +26,7 @@ status=0
 while read old new ref; do
   [ "$new" = "$zero" ] && continue
   for commit in $(git rev-list "$new" --not --all); do
-    file=$(git diff-tree --no-commit-id --name-only -r --root "$commit" -- .github/workflows | head -n 1)
+    file=$(git diff-tree --no-commit-id --name-only -r --root -m --first-parent "$commit" -- .github/workflows | head -n 1)
     if [ -n "$file" ]; then
       echo "refusing to allow $${WORKFLOWS_DENIED_ENV} to create or update workflow \\\`$file\\\` without $${WORKFLOWS_MISSING_ENV}" >&2
       status=1
@@ -38,11 +39,11 @@ exit $status
 
 export async function createBareRepository(directory: string, defaultBranch: string, home: string): Promise<void> {
   await mkdir(directory, { recursive: true });
-  await runGit(["init", "--quiet", "--bare", `--initial-branch=${defaultBranch}`, directory], { home });
+  // An empty --template skips copying git's sample hooks; only ours goes in.
+  await runGit(["init", "--quiet", "--bare", "--template=", `--initial-branch=${defaultBranch}`, directory], { home });
   // runGit turns hooks off for its own commands; http-backend runs receive-pack with this one on.
   const hooks = join(directory, "hooks");
-  await rm(hooks, { recursive: true, force: true });
-  await mkdir(hooks);
+  await mkdir(hooks, { recursive: true });
   await writeFile(join(hooks, "pre-receive"), PRE_RECEIVE_HOOK);
   await chmod(join(hooks, "pre-receive"), 0o755);
 }

@@ -16,7 +16,7 @@ import { listBranches, readWorkflowFiles, setHeadBranch, WORKFLOWS_DENIED_ENV, W
 import type { DoubleRepository } from "./double-state.ts";
 import { fullName, repositoryKey } from "./double-state.ts";
 import { startPagesBuild } from "./pages-builds.ts";
-import { startWorkflowRun } from "./workflow-runs.ts";
+import { startWorkflowRun, workflowFacts } from "./workflow-runs.ts";
 
 const GIT_PATH = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-receive-pack)$/;
 
@@ -172,7 +172,9 @@ async function afterPush(
       startPagesBuild(context, repository, sha, pusher);
     }
     const workflows = await readWorkflowFiles(repository.directory, sha, context.dataDir);
-    for (const [path, text] of workflows) startWorkflowRun(context, repository, path, text, sha, branch);
+    for (const [path, text] of workflows) {
+      if (workflowFacts(text).runsOnPush) startWorkflowRun(context, repository, path, text, sha, branch);
+    }
   }
   context.changed();
 }

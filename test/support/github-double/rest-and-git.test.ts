@@ -184,11 +184,59 @@ describe("GitHub double: token auth, repositories, git smart HTTP", () => {
         /refusing to allow a Personal Access Token to create or update workflow `\.github\/workflows\/ci\.yml` without `workflow` scope/,
       );
       expect(double.state.pushes.filter((push) => push.repository === `${OWNER}/with-workflow`)).toHaveLength(1);
-      await workflowClient.push(url, fullToken);
+      await workflowClient.push(url, fullToken, "feature");
       expect(double.state.pushes.filter((push) => push.repository === `${OWNER}/with-workflow`)).toHaveLength(2);
+
+      // Merging that branch (already on the server) into main still changes main's workflows.
+      await workflowClient.git(["checkout", "--quiet", "-b", "main-again", "HEAD~1"]);
+      await workflowClient.commit({ "other.txt": "x\n" });
+      await workflowClient.git(["merge", "--quiet", "--no-edit", "main"]);
+      await expect(workflowClient.push(url, repoOnly)).rejects.toThrow(/without `workflow` scope/);
+      await workflowClient.push(url, fullToken);
+      expect(double.state.pushes.filter((push) => push.repository === `${OWNER}/with-workflow`)).toHaveLength(3);
     } finally {
       await workflowClient.remove();
     }
+  });
+
+  it("keeps a seeded repository (someone else's project) with its own content under the wanted name", async () => {
+    const seeded = await double.control.seedRepository({
+      owner: OWNER,
+      name: "taken-task",
+      description: "an older project",
+      files: { "README.md": "# not yours\n", "src/main.py": "print(1)\n" },
+    });
+    expect(seeded.seeded).toBe(true);
+    const create = await api("POST", "/user/repos", fullToken, { name: "taken-task" });
+    expect(create.status).toBe(422);
+    expect(create.body.errors[0].message).toBe("name already exists on this account");
+
+    const readme = await api("GET", `/repos/${OWNER}/taken-task/contents/README.md`, fullToken);
+    expect(readme.status).toBe(200);
+    expect(readme.body).toMatchObject({ type: "file", path: "README.md", encoding: "base64" });
+    expect(Buffer.from(readme.body.content, "base64").toString("utf8")).toBe("# not yours\n");
+    const root = await api("GET", `/repos/${OWNER}/taken-task/contents/`, fullToken);
+    expect(root.body.map((entry: { path: string; type: string }) => `${entry.type}:${entry.path}`).sort()).toEqual([
+      "dir:src",
+      "file:README.md",
+    ]);
+    expect((await api("GET", `/repos/${OWNER}/taken-task/contents/src/main.py`, fullToken)).body.size).toBe(9);
+    expect((await api("GET", `/repos/${OWNER}/taken-task/contents/nope.txt`, fullToken)).status).toBe(404);
+    await api("POST", "/user/repos", fullToken, { name: "empty-one" });
+    expect((await api("GET", `/repos/${OWNER}/empty-one/contents/README.md`, fullToken)).body.message).toBe(
+      "This repository is empty.",
+    );
+  });
+
+  it("lets members' classic tokens create organisation repositories, and nobody else's", async () => {
+    double.control.addAccount({ login: "course-org", type: "Organization", members: [OWNER] });
+    const created = await api("POST", "/orgs/course-org/repos", fullToken, { name: "org-task" });
+    expect(created.status).toBe(201);
+    expect(created.body.owner).toMatchObject({ login: "course-org", type: "Organization" });
+    const outsider = double.control.issuePersonalToken({ login: "someone-else", scopes: ["repo"] });
+    expect((await api("POST", "/orgs/course-org/repos", outsider, { name: "org-task-2" })).status).toBe(403);
+    expect((await api("POST", "/orgs/no-such-org/repos", fullToken, { name: "x" })).status).toBe(404);
+    expect((await api("POST", `/orgs/${OWNER}/repos`, fullToken, { name: "x" })).status).toBe(404);
   });
 
   it("records requests and the Authorization headers they carried", async () => {

@@ -23,6 +23,7 @@ import type {
   Permissions,
 } from "./double-state.ts";
 import { createDoubleState, repositoryKey } from "./double-state.ts";
+import { systemClock, type Clock } from "../../../src/ports/clock.ts";
 import { createGitRoute, matchGitPath } from "./git-route.ts";
 import { faultRule, takeFault, type FaultSpec } from "./injected-faults.ts";
 import { servePages } from "./pages-host.ts";
@@ -84,8 +85,11 @@ export interface GitHubDoubleOptions {
   readonly actionsDelayMs?: number;
   /** Outcome of every run unless queued otherwise. Default success. */
   readonly actionsOutcome?: ActionsOutcome;
-  /** The double's clock for token expiry, JWT checks and timestamps. Default Date.now. */
-  readonly now?: () => number;
+  /**
+   * The double's time: token expiry, JWT checks, timestamps, and the waits of Pages builds and
+   * workflow runs (through `sleep`). Default the system clock; a fake one makes those waits free.
+   */
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_INSTALLATION_PERMISSIONS: Permissions = Object.freeze({
@@ -175,7 +179,8 @@ function randomToken(prefix: string, length: number): string {
 export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
   const dataDir = await mkdtemp(join(tmpdir(), "github-double-"));
   const state = createDoubleState();
-  const timers = new Set<NodeJS.Timeout>();
+  const clock = options.clock ?? systemClock;
+  const stopTimers = new AbortController();
   const waiters = new Set<() => void>();
   let ids = 1000;
   const settings: DoubleSettings = {
@@ -191,17 +196,13 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const context: DoubleContext = {
     state,
     settings,
-    now: options.now ?? Date.now,
+    now: () => clock.now(),
     dataDir,
     apiUrl: "",
     pagesHost: "",
     nextId: () => ++ids,
     later(delayMs, action) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        action();
-      }, delayMs);
-      timers.add(timer);
+      clock.sleep(delayMs, stopTimers.signal).then(action, () => undefined);
     },
     changed() {
       for (const wake of [...waiters]) wake();
@@ -258,8 +259,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     state,
     control,
     async close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      stopTimers.abort();
       for (const server of [api, pages]) server.closeAllConnections();
       await Promise.all([api, pages].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       await rm(dataDir, { recursive: true, force: true });

@@ -13,6 +13,8 @@ import { fullName } from "./double-state.ts";
 
 export interface WorkflowFacts {
   readonly name: string | undefined;
+  /** Whether `on:` names `push` (branch and path filters are not modelled). */
+  readonly runsOnPush: boolean;
   readonly deploysPages: boolean;
   /** Relative to the tree root, "" for the whole tree. */
   readonly uploadPath: string;
@@ -37,7 +39,20 @@ export function workflowFacts(text: string): WorkflowFacts {
     }
   }
   uploadPath = uploadPath.replace(/^\.\/?/, "").replace(/\/+$/, "");
-  return { name: name?.trim(), deploysPages, uploadPath };
+  return { name: name?.trim(), runsOnPush: triggersOnPush(text), deploysPages, uploadPath };
+}
+
+/** The top-level `on:` value (inline, or its indented block) mentions `push`. */
+function triggersOnPush(text: string): boolean {
+  const lines = text.split("\n");
+  const start = lines.findIndex((line) => /^["']?(?:on|true)["']?\s*:/.test(line));
+  if (start < 0) return false;
+  const block = [lines[start]?.replace(/^[^:]*:/, "") ?? ""];
+  for (const line of lines.slice(start + 1)) {
+    if (/^\S/.test(line) && !line.startsWith("#")) break;
+    block.push(line);
+  }
+  return /(^|[\s,[{-])push\b/.test(block.join("\n").replace(/#.*$/gm, ""));
 }
 
 function defaultLog(run: DoubleWorkflowRun, conclusion: "success" | "failure"): string {
@@ -89,7 +104,14 @@ export function startWorkflowRun(
     context.changed();
   });
   context.later(delay, () => {
-    void complete(context, repository, run, outcome).finally(() => context.changed());
+    complete(context, repository, run, outcome)
+      .catch((error: unknown) => {
+        // Only when the double is torn down mid-run (its repositories gone); never left dangling.
+        run.status = "completed";
+        run.conclusion = "failure";
+        run.log += `The double could not finish this run: ${String(error)}\n`;
+      })
+      .finally(() => context.changed());
   });
   return run;
 }
