@@ -126,3 +126,41 @@ describe("build-time fetch configuration", () => {
     expect(configError(env).variable).toBe(variable);
   });
 });
+
+describe("forge configuration", () => {
+  const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+  const b64 = Buffer.from(pem).toString("base64");
+
+  it("is the local forge by default", () => {
+    expect(load({}).forge).toEqual({ kind: "local" });
+    expect(load({ GITHUB_USERNAME: "octo" }).forge).toEqual({ kind: "local" });
+  });
+
+  it("takes a GitHub App first, decoding its key, with GitHub's hosts unless overridden", () => {
+    const { forge } = load({ FORGE: "github", GITHUB_USERNAME: "course-org", GITHUB_APP_ID: "4242", GITHUB_PRIVATE_KEY_B64: b64, GITHUB_TOKEN: "ghp_x" });
+    expect(forge).toEqual({
+      kind: "github",
+      github: { apiUrl: "https://api.github.com", pagesBase: undefined, owner: "course-org", auth: { kind: "app", appId: "4242", privateKey: pem, installationId: undefined } },
+    });
+    const pinned = load({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_APP_ID: "1", GITHUB_PRIVATE_KEY_B64: b64, GITHUB_INSTALLATION_ID: "77", GITHUB_API_URL: "http://127.0.0.1:9/", GITHUB_PAGES_BASE: "http://127.0.0.1:8/o/" }).forge;
+    expect(pinned).toMatchObject({ github: { apiUrl: "http://127.0.0.1:9", pagesBase: "http://127.0.0.1:8/o", auth: { installationId: 77 } } });
+  });
+
+  it("takes a token when there is no App", () => {
+    expect(load({ FORGE: "github", GITHUB_USERNAME: "octo", GITHUB_TOKEN: "ghp_abc" }).forge).toMatchObject({ github: { auth: { kind: "token", token: "ghp_abc" } } });
+  });
+
+  it("names the variable that is missing, malformed or contradictory, without echoing a secret", () => {
+    expect(configError({ FORGE: "gitlab" }).variable).toBe("FORGE");
+    expect(configError({ FORGE: "github", GITHUB_TOKEN: "ghp_x" }).variable).toBe("GITHUB_USERNAME");
+    expect(configError({ FORGE: "github", GITHUB_USERNAME: "o" }).variable).toBe("GITHUB_TOKEN");
+    expect(configError({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_APP_ID: "1" }).variable).toBe("GITHUB_PRIVATE_KEY_B64");
+    expect(configError({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_PRIVATE_KEY_B64: b64 }).variable).toBe("GITHUB_APP_ID");
+    expect(configError({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_TOKEN: "ghp_x", GITHUB_INSTALLATION_ID: "5" }).variable).toBe("GITHUB_INSTALLATION_ID");
+    expect(configError({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_APP_ID: "my-app", GITHUB_PRIVATE_KEY_B64: b64 }).variable).toBe("GITHUB_APP_ID");
+    const badKey = configError({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_APP_ID: "1", GITHUB_PRIVATE_KEY_B64: "bm90LWEta2V5LXNlY3JldC12YWx1ZQ==" });
+    expect(badKey.variable).toBe("GITHUB_PRIVATE_KEY_B64");
+    expect(badKey.message).not.toContain("bm90LWEta2V5");
+    expect(configError({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_TOKEN: "t", GITHUB_API_URL: "ftp://x" }).variable).toBe("GITHUB_API_URL");
+  });
+});

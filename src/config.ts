@@ -78,6 +78,23 @@ export interface Config {
   readonly gitAuthor: { readonly name: string; readonly email: string };
   readonly licenseHolder: string;
   readonly logLevel: string;
+  /** Where repositories and Pages live (`FORGE`). */
+  readonly forge: ForgeConfig;
+}
+
+/** `FORGE=local` (default): briefwright's own bare repositories and Pages host. `github`: GitHub. */
+export type ForgeConfig = { readonly kind: "local" } | { readonly kind: "github"; readonly github: GitHubConfig };
+
+export interface GitHubConfig {
+  /** `GITHUB_API_URL`, no trailing slash. */
+  readonly apiUrl: string;
+  /** `GITHUB_PAGES_BASE`: where sites live (`${pagesBase}/${repo}/`); undefined → `https://<owner>.github.io`. */
+  readonly pagesBase: string | undefined;
+  /** `GITHUB_USERNAME`: the user or organisation owning the repositories. */
+  readonly owner: string;
+  readonly auth:
+    | { readonly kind: "app"; readonly appId: string; readonly privateKey: string; readonly installationId: number | undefined }
+    | { readonly kind: "token"; readonly token: string };
 }
 
 export type LlmProviderName = "vllm" | "openai" | "gemini" | "anthropic";
@@ -191,6 +208,14 @@ const schema = z.object({
   GIT_AUTHOR_EMAIL: z.string().trim().email().default("briefwright@localhost"),
   LICENSE_HOLDER: z.string().trim().min(1).optional(),
   GITHUB_USERNAME: z.string().trim().min(1).optional(),
+  // The forge (issue 10): read together by githubConfig() below.
+  FORGE: z.enum(["local", "github"]).default("local"),
+  GITHUB_APP_ID: z.string().trim().regex(/^[0-9]+$/, "must be the App's numeric id").optional(),
+  GITHUB_PRIVATE_KEY_B64: z.string().trim().min(1).optional(),
+  GITHUB_INSTALLATION_ID: z.string().trim().regex(/^[0-9]+$/, "must be a numeric installation id").optional(),
+  GITHUB_TOKEN: z.string().trim().min(1).optional(),
+  GITHUB_API_URL: httpUrl.default("https://api.github.com"),
+  GITHUB_PAGES_BASE: httpUrl.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -270,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     gitAuthor: { name: e.GIT_AUTHOR_NAME, email: e.GIT_AUTHOR_EMAIL },
     licenseHolder: e.LICENSE_HOLDER ?? e.GITHUB_USERNAME ?? e.GIT_AUTHOR_NAME,
     logLevel: e.LOG_LEVEL,
+    forge: e.FORGE === "github" ? { kind: "github", github: githubConfig(e) } : { kind: "local" },
   };
   return deepFreeze(config);
 }
@@ -323,6 +349,35 @@ function llmProviders(e: z.infer<typeof schema>, fallbacks: readonly LlmProvider
         return { name, protocol: "anthropic", baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL, apiKey: e.ANTHROPIC_API_KEY, supportsImages, supportsTools };
     }
   });
+}
+
+/**
+ * FORGE=github: an owner and one way in. A GitHub App (GITHUB_APP_ID + GITHUB_PRIVATE_KEY_B64,
+ * optionally GITHUB_INSTALLATION_ID) comes first; else GITHUB_TOKEN. Half an App, or an
+ * installation id without an App, is contradictory and names the variable.
+ */
+function githubConfig(e: z.infer<typeof schema>): GitHubConfig {
+  if (!e.GITHUB_USERNAME) throw new ConfigError("GITHUB_USERNAME", "is required when FORGE=github (the user or organisation that owns the repositories)");
+  if (e.GITHUB_APP_ID && !e.GITHUB_PRIVATE_KEY_B64) throw new ConfigError("GITHUB_PRIVATE_KEY_B64", "is required with GITHUB_APP_ID (the App's private key, base64 of the PEM)");
+  if (e.GITHUB_PRIVATE_KEY_B64 && !e.GITHUB_APP_ID) throw new ConfigError("GITHUB_APP_ID", "is required with GITHUB_PRIVATE_KEY_B64");
+  if (e.GITHUB_INSTALLATION_ID && !e.GITHUB_APP_ID) throw new ConfigError("GITHUB_INSTALLATION_ID", "needs GITHUB_APP_ID and GITHUB_PRIVATE_KEY_B64 (an installation belongs to an App)");
+  const base = { apiUrl: e.GITHUB_API_URL, pagesBase: e.GITHUB_PAGES_BASE, owner: e.GITHUB_USERNAME };
+  if (e.GITHUB_APP_ID && e.GITHUB_PRIVATE_KEY_B64) {
+    const privateKey = decodePrivateKey(e.GITHUB_PRIVATE_KEY_B64);
+    const installationId = e.GITHUB_INSTALLATION_ID ? Number(e.GITHUB_INSTALLATION_ID) : undefined;
+    return { ...base, auth: { kind: "app", appId: e.GITHUB_APP_ID, privateKey, installationId } };
+  }
+  if (e.GITHUB_TOKEN) return { ...base, auth: { kind: "token", token: e.GITHUB_TOKEN } };
+  throw new ConfigError("GITHUB_TOKEN", "or GITHUB_APP_ID with GITHUB_PRIVATE_KEY_B64 is required when FORGE=github");
+}
+
+/** The App's key: base64 of the PEM (a raw PEM is tolerated). Never echoed in the error. */
+function decodePrivateKey(value: string): string {
+  const pem = value.startsWith("-----BEGIN") ? value : Buffer.from(value, "base64").toString("utf8");
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----/.test(pem)) {
+    throw new ConfigError("GITHUB_PRIVATE_KEY_B64", "is not the base64 of a PEM private key (base64 -w0 your-app.private-key.pem)");
+  }
+  return pem;
 }
 
 /** LLM_PRICES: inline JSON, or the path of a JSON file (relative to the working directory). */

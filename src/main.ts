@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createStore } from "./adapters/store/create-store.ts";
 import { createEmbeddedJobQueue } from "./adapters/queue/embedded-job-queue.ts";
-import { createLocalForge } from "./adapters/forge/local-forge.ts";
+import { createForge } from "./adapters/forge/create-forge.ts";
 import { createGitHttpHandler } from "./adapters/forge/git-http-handler.ts";
 import { createPagesHandler } from "./adapters/forge/pages-handler.ts";
 import { createLanguageModel } from "./adapters/llm/create-language-model.ts";
@@ -25,6 +25,7 @@ import { createCdnMirror } from "./verify/cdn-mirror.ts";
 import { createCheckRunner } from "./verify/check-runner.ts";
 import { createLocalScriptRunner } from "./adapters/script/local-script-runner.ts";
 import { createIdleLane } from "./pipeline/idle-lane.ts";
+import { createPreflightCache, forgeSecrets } from "./adapters/forge/create-forge.ts";
 import { resumeLiveChecks } from "./pipeline/live-check-stage.ts";
 import { createQuickJsCodeSandbox } from "./adapters/sandbox/quickjs-code-sandbox.ts";
 import { createSheetJsSpreadsheetReader } from "./adapters/spreadsheet/sheetjs-spreadsheet-reader.ts";
@@ -63,7 +64,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   await store.migrate();
   const queue = createEmbeddedJobQueue(store);
   const reposDir = join(config.dataDir, "repos");
-  const forge = createLocalForge({ reposDir, publicUrl: config.publicUrl });
+  const forge = createForge(config, {
+    reposDir,
+    clock,
+    onRetry: (retry) => logger.warn(retry, "forge call retried as GitHub asked"),
+  });
+  const preflight = createPreflightCache(forge, clock);
   const model = createLanguageModel(config.llm);
   const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"), {
     storedElsewhere: eventsStoredWithTheRound,
@@ -114,7 +120,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       repairMaxAttempts: config.verify.repairMaxAttempts,
       checkTimeoutMs: config.verify.checkTimeoutMs,
       scriptTimeoutMs: config.verify.scriptTimeoutMs,
-      knownSecrets: [secret.secret, ...config.llm.apiKeys].filter((value): value is string => Boolean(value)),
+      knownSecrets: [secret.secret, ...config.llm.apiKeys, ...forgeSecrets(config)].filter((value): value is string => Boolean(value)),
     },
   };
 
@@ -167,11 +173,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
           // In chain order, each with its circuit breaker's state.
           providers: model?.status() ?? [],
         },
-        forge: { kind: forge.kind },
+        forge: { kind: forge.kind, version: forge.version, capabilities: forge.capabilities, preflight: await preflight.get() },
         workers: { running: workers !== undefined, concurrency: config.workerConcurrency },
       };
     },
   });
+
+  // Students' commonest failure is a missing permission: say so at start, one line each, not mid-round.
+  const checked = await preflight.get();
+  if (checked.problems.length === 0) logger.info({ forge: forge.kind, identity: checked.identity, may: checked.may }, "forge preflight passed");
+  for (const problem of checked.problems) logger.warn({ forge: forge.kind }, `forge preflight: ${problem}`);
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -58,6 +58,9 @@ async function presentRound(round: RoundRecord, store: Store) {
       repo_url: round.result.repoUrl,
       commit_sha: round.result.commitSha,
       pages_url: round.result.pagesUrl,
+      // The forge's name (suffixed when the task's was taken) and how the Pages wait ended.
+      repo_name: round.result.repoName ?? null,
+      pages: round.result.pages ?? null,
     },
     files: built?.files ? Object.keys(built.files).sort() : [],
     build: built

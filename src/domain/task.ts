@@ -36,6 +36,29 @@ export interface DeployResult {
   readonly repoUrl: string;
   readonly commitSha: string;
   readonly pagesUrl: string;
+  /**
+   * The repository name the forge used (it may differ from the task's when the name was taken);
+   * later rounds revise this one. Absent in results stored before it was recorded.
+   */
+  readonly repoName?: string;
+  /** How the Pages wait ended; absent in results stored before it was recorded. */
+  readonly pages?: PagesOutcome;
+}
+
+/** Where the Pages site stood when the report left. */
+export interface PagesOutcome {
+  readonly buildType: "legacy" | "workflow";
+  /** `live`: the URL served this commit. `propagating`: built, or still building, when the budget said report. `failed`: the build or workflow failed. */
+  readonly state: "live" | "propagating" | "failed";
+  readonly detail: string;
+  readonly polls: number;
+  /** The Pages workflow's run of this commit, when the site is built by workflow. */
+  readonly workflowRun?: {
+    readonly id: number;
+    readonly conclusion: string | null;
+    readonly htmlUrl: string;
+    readonly logsUrl: string;
+  };
 }
 
 /** The report body exactly as PROTOCOL §3 spells it. */

@@ -80,7 +80,19 @@ export interface EventMap {
   "build-tool-run": { tool: string; outcome: "saved" | "answered" | "refused"; path: string | null; from: string; bytes: number; detail: string | null; via: "contract" | "tool" };
   "readme-write": { source: "model" | "template"; reason: string | null };
   "commit-create": { repo: string; commitSha: string; created: boolean; files: number };
-  "pages-wait": { pagesUrl: string; commitSha: string; polls: number; live: boolean };
+  "pages-wait": {
+    pagesUrl: string;
+    commitSha: string;
+    polls: number;
+    live: boolean;
+    /** See PagesOutcome: live, propagating (reported before the site caught up) or failed. */
+    state: string;
+    detail: string;
+    buildType: string;
+    workflowRun: { id: number; conclusion: string | null; htmlUrl: string; logsUrl: string } | null;
+  };
+  /** The repository name the forge gave differs from the one asked for (taken by something not ours). */
+  "repository-rename": { asked: string; given: string };
   "report-attempt": { attempt: number; statusCode: number | null; error: string | null; durationMs: number };
   "report-deliver": { attempts: number };
   "report-abandon": { attempts: number; reason: string };

@@ -1,4 +1,5 @@
 import { DeadlineExceededError, NotFoundError, ReportDeliveryError, describeError, BriefwrightError } from "../domain/errors.ts";
+import { repositoryDescription } from "../domain/repository-description.ts";
 import type { DeployResult } from "../domain/task.ts";
 import { analyze, type Analysis } from "./analyze-stage.ts";
 import { build, type Build } from "./build-stage.ts";
@@ -61,7 +62,8 @@ export async function runRound(
     }
     // The forge's answer is the name recorded and used from here on (it may differ from the one asked for).
     const wanted = round.repoName ?? (await repositoryToRevise(deps, task, round));
-    const repo = await deps.forge.ensureRepository(wanted);
+    const repo = await deps.forge.ensureRepository(wanted, { description: repositoryDescription(request.brief) });
+    if (repo.name !== wanted) events.emit("repository-rename", roundId, { asked: wanted, given: repo.name });
     if (repo.name !== round.repoName) await store.updateRound(roundId, { repoName: repo.name, now: clock.now() });
     const history = await historyOf(deps, task.id, round.round, repo.name);
     const repository = request.round > 1 ? await deps.forge.readFiles(repo.name) : undefined;
@@ -129,7 +131,7 @@ export async function runRound(
     const delivered = await stages.run<ReportOutcome>("report", () => report({ roundId, request, result, budget, signal: options.signal }, deps));
     const finishedAt = clock.now();
     await store.updateRound(roundId, { status: "succeeded", reportedAt: delivered.deliveredAt, finishedAt, now: finishedAt });
-    events.emit("round-finish", roundId, { ...result, durationMs: finishedAt - round.createdAt });
+    events.emit("round-finish", roundId, { repoUrl: result.repoUrl, commitSha: result.commitSha, pagesUrl: result.pagesUrl, durationMs: finishedAt - round.createdAt });
     leaveFlight();
 
     // After the report, so it never delays it; see live-check-stage.ts. A fallback has no app to check.

@@ -37,9 +37,7 @@ export function createGitHttpHandler(settings: GitHttpHandlerSettings): GitHttpH
   // Found once through `git --exec-path` rather than hard-coded: distributions put git-core in
   // different places (/usr/lib/git-core, /usr/libexec/git-core, Homebrew's Cellar).
   function backendPath(): Promise<string> {
-    backend ??= runGit(["--exec-path"], { home: reposDir }).then((result) =>
-      join(result.stdout.toString("utf8").trim(), "git-http-backend"),
-    );
+    backend ??= gitHttpBackendPath(reposDir);
     backend.catch(() => {
       backend = undefined;
     });
@@ -73,84 +71,12 @@ export function createGitHttpHandler(settings: GitHttpHandlerSettings): GitHttpH
       return plain(res, 405, "method not allowed");
     }
 
-    const cgiEnvironment: Record<string, string> = {
-      GATEWAY_INTERFACE: "CGI/1.1",
-      SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
-      REQUEST_METHOD: method,
-      GIT_PROJECT_ROOT: reposDir,
-      GIT_HTTP_EXPORT_ALL: "1",
-      PATH_INFO: `/${directoryName}/${rest}`,
-      QUERY_STRING: query,
-      REMOTE_ADDR: req.socket.remoteAddress ?? "",
-    };
-    const contentType = req.headers["content-type"];
-    if (contentType) cgiEnvironment.CONTENT_TYPE = contentType;
-    // Without CONTENT_LENGTH (a chunked body) the backend reads to end of input, which is right.
-    const contentLength = req.headers["content-length"];
-    if (contentLength && /^\d+$/.test(contentLength)) cgiEnvironment.CONTENT_LENGTH = contentLength;
-    // git gzips large upload-pack requests; the backend inflates them itself.
-    const contentEncoding = req.headers["content-encoding"];
-    if (contentEncoding) cgiEnvironment.HTTP_CONTENT_ENCODING = contentEncoding;
-    const gitProtocol = req.headers["git-protocol"];
-    if (typeof gitProtocol === "string" && GIT_PROTOCOL_HEADER.test(gitProtocol)) {
-      // Protocol v2 is asked for in this header; the backend reads it as HTTP_GIT_PROTOCOL.
-      cgiEnvironment.HTTP_GIT_PROTOCOL = gitProtocol;
-      cgiEnvironment.GIT_PROTOCOL = gitProtocol;
-    }
-
-    const child = spawn(await backendPath(), [], {
-      env: isolatedGitEnvironment(reposDir, cgiEnvironment),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    timer.unref();
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      if (stderr.length < 4096) stderr += chunk.toString("utf8");
-    });
-    child.on("close", () => clearTimeout(timer));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      if (!res.headersSent) plain(res, 502, `git backend could not start: ${error.message}`);
-      else res.destroy(error);
-    });
-    // A client that goes away should not leave a pack being computed for nobody.
-    res.on("close", () => {
-      if (!res.writableFinished && child.exitCode === null) child.kill("SIGTERM");
-    });
-    child.stdin.on("error", () => undefined);
-    req.pipe(child.stdin);
-
-    let head = Buffer.alloc(0);
-    let headersDone = false;
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (headersDone) {
-        if (!res.write(chunk)) {
-          child.stdout.pause();
-          res.once("drain", () => child.stdout.resume());
-        }
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const split = findHeaderEnd(head);
-      if (!split) {
-        if (head.length > MAX_CGI_HEADER_BYTES) {
-          child.kill("SIGKILL");
-          plain(res, 502, "git backend sent malformed headers");
-        }
-        return;
-      }
-      headersDone = true;
-      writeCgiHeaders(res, head.subarray(0, split.headerEnd).toString("latin1"));
-      const body = head.subarray(split.bodyStart);
-      if (body.length > 0) res.write(body);
-    });
-    child.stdout.on("end", () => {
-      if (res.headersSent || headersDone) {
-        res.end();
-      } else if (!res.writableEnded) {
-        plain(res, 502, `git backend failed: ${stderr.trim().split("\n").pop() ?? "no output"}`);
-      }
+    await runGitHttpBackend(req, res, {
+      projectRoot: reposDir,
+      pathInfo: `/${directoryName}/${rest}`,
+      query,
+      timeoutMs,
+      backendPath: await backendPath(),
     });
   }
 
@@ -160,6 +86,124 @@ export function createGitHttpHandler(settings: GitHttpHandlerSettings): GitHttpH
       else res.destroy(error instanceof Error ? error : undefined);
     });
   };
+}
+
+/** One CGI request to `git http-backend`: what to run it on and with which extra environment. */
+export interface GitHttpBackendRequest {
+  /** GIT_PROJECT_ROOT: the directory holding the bare repositories. */
+  readonly projectRoot: string;
+  /** `/<dir>.git/<service path>`, already checked by the caller. */
+  readonly pathInfo: string;
+  readonly query: string;
+  readonly timeoutMs: number;
+  /** Absolute path of `git-http-backend` (see `gitHttpBackendPath`). */
+  readonly backendPath: string;
+  /** More CGI variables, e.g. REMOTE_USER (which turns receive-pack on) or values a hook reads. */
+  readonly extraEnvironment?: Readonly<Record<string, string>>;
+}
+
+/** Where this machine's git keeps `git-http-backend`, asked of git itself. */
+export async function gitHttpBackendPath(home: string): Promise<string> {
+  const result = await runGit(["--exec-path"], { home });
+  return join(result.stdout.toString("utf8").trim(), "git-http-backend");
+}
+
+/**
+ * Runs `git http-backend` for one request and streams its CGI answer back; shared by the local
+ * forge and the test GitHub double so there is one bridge between HTTP and git's own server.
+ * Resolves once git has exited, so a push's ref updates are on disk by then.
+ */
+export async function runGitHttpBackend(
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: GitHttpBackendRequest,
+): Promise<void> {
+  const method = req.method ?? "GET";
+  const { timeoutMs } = request;
+  const cgiEnvironment: Record<string, string> = {
+    GATEWAY_INTERFACE: "CGI/1.1",
+    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+    REQUEST_METHOD: method,
+    GIT_PROJECT_ROOT: request.projectRoot,
+    GIT_HTTP_EXPORT_ALL: "1",
+    PATH_INFO: request.pathInfo,
+    QUERY_STRING: request.query,
+    REMOTE_ADDR: req.socket.remoteAddress ?? "",
+    ...request.extraEnvironment,
+  };
+  const contentType = req.headers["content-type"];
+  if (contentType) cgiEnvironment.CONTENT_TYPE = contentType;
+  // Without CONTENT_LENGTH (a chunked body) the backend reads to end of input, which is right.
+  const contentLength = req.headers["content-length"];
+  if (contentLength && /^\d+$/.test(contentLength)) cgiEnvironment.CONTENT_LENGTH = contentLength;
+  // git gzips large upload-pack requests; the backend inflates them itself.
+  const contentEncoding = req.headers["content-encoding"];
+  if (contentEncoding) cgiEnvironment.HTTP_CONTENT_ENCODING = contentEncoding;
+  const gitProtocol = req.headers["git-protocol"];
+  if (typeof gitProtocol === "string" && GIT_PROTOCOL_HEADER.test(gitProtocol)) {
+    // Protocol v2 is asked for in this header; the backend reads it as HTTP_GIT_PROTOCOL.
+    cgiEnvironment.HTTP_GIT_PROTOCOL = gitProtocol;
+    cgiEnvironment.GIT_PROTOCOL = gitProtocol;
+  }
+
+  const child = spawn(request.backendPath, [], {
+    env: isolatedGitEnvironment(request.projectRoot, cgiEnvironment),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  timer.unref();
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString("utf8");
+  });
+  child.on("close", () => clearTimeout(timer));
+  child.on("error", (error) => {
+    clearTimeout(timer);
+    if (!res.headersSent) plain(res, 502, `git backend could not start: ${error.message}`);
+    else res.destroy(error);
+  });
+  // A client that goes away should not leave a pack being computed for nobody.
+  res.on("close", () => {
+    if (!res.writableFinished && child.exitCode === null) child.kill("SIGTERM");
+  });
+  child.stdin.on("error", () => undefined);
+  req.pipe(child.stdin);
+
+  let head = Buffer.alloc(0);
+  let headersDone = false;
+  child.stdout.on("data", (chunk: Buffer) => {
+    if (headersDone) {
+      if (!res.write(chunk)) {
+        child.stdout.pause();
+        res.once("drain", () => child.stdout.resume());
+      }
+      return;
+    }
+    head = Buffer.concat([head, chunk]);
+    const split = findHeaderEnd(head);
+    if (!split) {
+      if (head.length > MAX_CGI_HEADER_BYTES) {
+        child.kill("SIGKILL");
+        plain(res, 502, "git backend sent malformed headers");
+      }
+      return;
+    }
+    headersDone = true;
+    writeCgiHeaders(res, head.subarray(0, split.headerEnd).toString("latin1"));
+    const body = head.subarray(split.bodyStart);
+    if (body.length > 0) res.write(body);
+  });
+  child.stdout.on("end", () => {
+    if (res.headersSent || headersDone) {
+      res.end();
+    } else if (!res.writableEnded) {
+      plain(res, 502, `git backend failed: ${stderr.trim().split("\n").pop() ?? "no output"}`);
+    }
+  });
+  await new Promise<void>((resolveExit) => {
+    child.on("close", () => resolveExit());
+    child.on("error", () => resolveExit());
+  });
 }
 
 /**

@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { FileTree } from "../../domain/files.ts";
-import { unsafePathProblem } from "../../domain/repository-path.ts";
 import { ForgeError, describeError } from "../../domain/errors.ts";
+import { repositoryDescription } from "../../domain/repository-description.ts";
 import { systemClock, type Clock } from "../../ports/clock.ts";
-import type { CommitRequest, CommitResult, Forge, RepositoryRef } from "../../ports/forge.ts";
+import type { CommitResult, Forge, ForgeCapabilities, RepositoryRef } from "../../ports/forge.ts";
 import {
   assertRepositoryName,
   isBareRepository,
@@ -20,6 +18,15 @@ import {
   repositoryDirectory,
 } from "./bare-repository.ts";
 import { runGit } from "./run-git.ts";
+import {
+  assertIdempotencyKey,
+  commitCarrying,
+  commitTree,
+  messageWithKey,
+  SerialQueue,
+  validatedFiles,
+  writeTree,
+} from "./commit-writer.ts";
 
 /**
  * The local forge: bare repositories under `reposDir`, committed to with git plumbing (no working
@@ -37,13 +44,18 @@ export interface LocalForgeSettings {
   readonly clock?: Clock;
 }
 
-/** The trailer that makes `commitFiles` idempotent across crashes and retries. */
-export const IDEMPOTENCY_TRAILER = "Briefwright-Idempotency-Key";
+export { IDEMPOTENCY_TRAILER } from "./commit-writer.ts";
 
-/** How far back a retried commit looks for its own key; rounds add one or two commits each. */
-const IDEMPOTENCY_LOOKBACK = 200;
 /** Attempts at the compare-and-swap of the branch ref before giving up as contended. */
 const MAX_REF_ATTEMPTS = 8;
+
+/** The Pages host serves the tip the moment the ref moves; there is no build and no workflow runner. */
+const capabilities: ForgeCapabilities = Object.freeze({
+  pagesBuildTypes: Object.freeze(["legacy"] as const),
+  mayRenameRepositories: false,
+  pagesPropagates: false,
+  runsWorkflows: false,
+});
 
 export function createLocalForge(settings: LocalForgeSettings): Forge {
   const reposDir = resolve(settings.reposDir);
@@ -85,87 +97,6 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
     return result.exitCode === 0 && OBJECT_ID.test(sha) ? sha : undefined;
   }
 
-  async function commitCarrying(directory: string, tip: string, key: string): Promise<string | undefined> {
-    // -z separates commits with NUL; our messages never contain NUL (stripped on the way in).
-    const result = await runGit(["log", "-z", `-n${IDEMPOTENCY_LOOKBACK}`, "--format=%H%n%B", tip, "--"], {
-      gitDir: directory,
-      home: reposDir,
-    });
-    const wanted = `${IDEMPOTENCY_TRAILER}: ${key}`;
-    for (const record of result.stdout.toString("utf8").split("\0")) {
-      const [sha, ...body] = record.split("\n");
-      if (sha && OBJECT_ID.test(sha) && body.some((line) => line === wanted)) return sha;
-    }
-    return undefined;
-  }
-
-  async function writeTree(directory: string, files: readonly (readonly [string, Buffer])[]): Promise<string> {
-    // Blobs are written from temporary files so one `hash-object` serves any number of files;
-    // --no-filters keeps bytes exact whatever attributes or autocrlf might say.
-    const scratch = await mkdtemp(join(tmpdir(), "briefwright-commit-"));
-    try {
-      const blobPaths: string[] = [];
-      await Promise.all(
-        files.map(async ([, content], index) => {
-          const blobPath = join(scratch, `blob-${index}`);
-          blobPaths[index] = blobPath;
-          await writeFile(blobPath, content);
-        }),
-      );
-      let shas: string[] = [];
-      if (files.length > 0) {
-        const hashed = await runGit(["hash-object", "-w", "--no-filters", "--stdin-paths"], {
-          gitDir: directory,
-          home: reposDir,
-          input: blobPaths.map((path) => `${path}\n`).join(""),
-        });
-        shas = hashed.stdout.toString("utf8").split("\n").filter(Boolean);
-        if (shas.length !== files.length || !shas.every((sha) => OBJECT_ID.test(sha))) {
-          throw new ForgeError(`git hash-object returned ${shas.length} ids for ${files.length} files`);
-        }
-      }
-      // A private index file: the repository's own index (a bare one has none) is never touched.
-      const indexEnvironment = { GIT_INDEX_FILE: join(scratch, "index") };
-      const indexInfo = files.map(([path], index) => `100644 blob ${shas[index]}\t${path}\0`).join("");
-      await runGit(["update-index", "-z", "--add", "--index-info"], {
-        gitDir: directory,
-        home: reposDir,
-        env: indexEnvironment,
-        input: indexInfo,
-      });
-      const tree = await runGit(["write-tree"], { gitDir: directory, home: reposDir, env: indexEnvironment });
-      return expectObjectId(tree.stdout, "write-tree");
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
-  }
-
-  async function commitTree(
-    directory: string,
-    tree: string,
-    parent: string | undefined,
-    message: string,
-    author: CommitRequest["author"],
-  ): Promise<string> {
-    const date = `${Math.floor(clock.now() / 1000)} +0000`;
-    const name = cleanIdentity(author.name) || "briefwright";
-    const email = cleanIdentity(author.email);
-    const result = await runGit(["commit-tree", tree, ...(parent ? ["-p", parent] : [])], {
-      gitDir: directory,
-      home: reposDir,
-      input: message,
-      env: {
-        GIT_AUTHOR_NAME: name,
-        GIT_AUTHOR_EMAIL: email,
-        GIT_AUTHOR_DATE: date,
-        GIT_COMMITTER_NAME: name,
-        GIT_COMMITTER_EMAIL: email,
-        GIT_COMMITTER_DATE: date,
-      },
-    });
-    return expectObjectId(result.stdout, "commit-tree");
-  }
-
   /** Moves the branch from `expected` to `next`; false when someone else moved it first. */
   async function swapRef(directory: string, next: string, expected: string | undefined): Promise<boolean> {
     const zero = "0".repeat(next.length);
@@ -179,12 +110,26 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
 
   return {
     kind: "local",
+    version: 2,
+    capabilities,
 
-    async ensureRepository(name) {
+    async preflight() {
+      // Everything is on this machine and this process may do all of it; nothing to ask.
+      return {
+        ok: true,
+        identity: `local forge at ${publicUrl}`,
+        owner: "local",
+        may: { createRepositories: "yes", writeContents: "yes", managePages: "yes", writeWorkflows: "yes" },
+        problems: [],
+      };
+    },
+
+    async ensureRepository(name, options = {}) {
       assertRepositoryName(name);
       return writes.run(name, async () => {
         const directory = repositoryDirectory(reposDir, name);
         if (await isBareRepository(directory)) return refFor(name);
+        const description = repositoryDescription(options.description ?? "");
         await mkdir(reposDir, { recursive: true });
         // Initialise under a dot-name (never a valid repository name, so never served) and rename
         // into place: another process doing the same at the same moment cannot leave a half-made
@@ -195,6 +140,8 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
           await runGit(["config", "http.receivepack", "false"], { gitDir: staging, home: reposDir });
           // Pages reads loose refs straight from disk; keep automatic housekeeping out of the way.
           await runGit(["config", "gc.auto", "0"], { gitDir: staging, home: reposDir });
+          // git's own description file (what gitweb shows); the same cleaning as GitHub's limit needs.
+          if (description) await writeFile(join(staging, "description"), `${description}\n`);
           await rename(staging, directory).catch(async (error: unknown) => {
             if (!(await isBareRepository(directory))) {
               throw new ForgeError(`could not create repository ${name}: ${describeError(error)}`, {
@@ -221,26 +168,24 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
     async commitFiles(name, request) {
       assertRepositoryName(name);
       const key = request.idempotencyKey;
-      if (!/^[\x21-\x7e][\x20-\x7e]{0,199}$/.test(key) || key.trimEnd() !== key) {
-        throw new ForgeError("idempotency key must be 1-200 printable ASCII characters", { code: "forge-bad-key" });
-      }
+      assertIdempotencyKey(key);
       const files = validatedFiles(request.files);
-      const message = `${request.message.replace(/\0/g, "").trimEnd() || "Update site"}\n\n${IDEMPOTENCY_TRAILER}: ${key}\n`;
+      const message = messageWithKey(request.message, key);
       return writes.run(name, async (): Promise<CommitResult> => {
         const directory = await existingRepository(name);
         let parent = await tipOf(directory);
         if (parent) {
-          const earlier = await commitCarrying(directory, parent, key);
+          const earlier = await commitCarrying(directory, parent, key, reposDir);
           if (earlier) return { commitSha: earlier, created: false };
         }
-        const tree = await writeTree(directory, files);
+        const tree = await writeTree(directory, files, reposDir);
         for (let attempt = 1; ; attempt++) {
-          const commit = await commitTree(directory, tree, parent, message, request.author);
+          const commit = await commitTree(directory, { tree, parent, message, author: request.author, at: clock.now() }, reposDir);
           if (await swapRef(directory, commit, parent)) return { commitSha: commit, created: true };
           // Another writer moved the branch: it may have been a retry of this very commit.
           parent = await tipOf(directory);
           if (parent) {
-            const earlier = await commitCarrying(directory, parent, key);
+            const earlier = await commitCarrying(directory, parent, key, reposDir);
             if (earlier) return { commitSha: earlier, created: false };
           }
           if (attempt >= MAX_REF_ATTEMPTS) {
@@ -254,8 +199,12 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
       });
     },
 
-    async enablePages(name) {
+    async enablePages(name, options = {}) {
       assertRepositoryName(name);
+      const buildType = options.buildType ?? "legacy";
+      if (!capabilities.pagesBuildTypes.includes(buildType)) {
+        throw new ForgeError(`the local forge cannot build Pages with ${buildType}`, { code: "forge-unsupported" });
+      }
       await writes.run(name, async () => {
         const directory = await existingRepository(name);
         if (await readPagesSite(directory)) return;
@@ -267,68 +216,16 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
       });
     },
 
-    async pagesServes(name, commitSha) {
+    async pagesStatus(name, commitSha) {
       assertRepositoryName(name);
       const directory = await existingRepository(name);
       const site = await readPagesSite(directory);
-      if (!site) return false;
-      // The Pages host serves the branch tip straight from the repository, so "serves this commit"
-      // is exactly "this commit is the tip".
-      return (await readBranchTip(directory, site.branch)) === commitSha;
+      if (!site) return { state: "failed", reason: `Pages is not enabled for ${name}` };
+      // The Pages host serves the branch tip straight from the repository, so "built" is exactly
+      // "this commit is the tip", and a commit the branch has moved past will never be served.
+      const tip = await readBranchTip(directory, site.branch);
+      if (tip === commitSha) return { state: "built" };
+      return { state: "failed", reason: tip ? `the ${site.branch} branch has moved on to ${tip}` : `the ${site.branch} branch has no commit` };
     },
   };
-}
-
-/** Sorted, validated entries; throws `forge-bad-path` naming the first offending path. */
-function validatedFiles(files: FileTree): (readonly [string, Buffer])[] {
-  const entries = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const paths = new Set(entries.map(([path]) => path));
-  for (const [path, content] of entries) {
-    // Only the unsafe layer: a repository may already hold hidden files briefwright would not write.
-    const problem = unsafePathProblem(path);
-    if (problem) {
-      throw new ForgeError(`file path ${JSON.stringify(path).slice(0, 200)}: ${problem}`, { code: "forge-bad-path" });
-    }
-    if (!Buffer.isBuffer(content)) {
-      throw new ForgeError(`file ${path} is not a Buffer`, { code: "forge-bad-path" });
-    }
-    const segments = path.split("/");
-    for (let depth = 1; depth < segments.length; depth++) {
-      const prefix = segments.slice(0, depth).join("/");
-      if (paths.has(prefix)) {
-        throw new ForgeError(`${prefix} is both a file and a directory`, { code: "forge-bad-path" });
-      }
-    }
-  }
-  return entries;
-}
-
-/** git drops or rejects these in identities; an evaluator should still see a sensible name. */
-function cleanIdentity(value: string): string {
-  return value.replace(/[<>\0\n\r]/g, "").trim();
-}
-
-function expectObjectId(stdout: Buffer, command: string): string {
-  const sha = stdout.toString("utf8").trim();
-  if (!OBJECT_ID.test(sha)) throw new ForgeError(`git ${command} printed ${JSON.stringify(sha.slice(0, 80))}`);
-  return sha;
-}
-
-/** One promise chain per key: work for a key starts when the previous work for it has settled. */
-class SerialQueue {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
 }
