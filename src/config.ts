@@ -16,7 +16,7 @@ export interface Config {
   readonly dataDir: string;
   /** Undefined → SQLite in `dataDir`. */
   readonly databaseUrl: string | undefined;
-  /** Undefined → generated on first start and kept in `dataDir` (see student-secret.ts). */
+  /** Undefined → generated on first start and kept in `dataDir` (see kept-secret.ts). */
   readonly studentSecret: string | undefined;
   readonly llm: {
     /** The primary provider (`LLM_BACKEND`). */
@@ -67,6 +67,24 @@ export interface Config {
   readonly gitAuthor: { readonly name: string; readonly email: string };
   readonly licenseHolder: string;
   readonly logLevel: string;
+  readonly security: SecurityConfig;
+}
+
+/** Access, origins and limits (issue 11; SECURITY.md says what each one stops). */
+export interface SecurityConfig {
+  /** Undefined → generated on first start and kept in `dataDir` (see kept-secret.ts). */
+  readonly apiKey: string | undefined;
+  /** The Pages host's own listener, so no page shares an origin with the API (0: any free port). */
+  readonly pagesPort: number;
+  /** Base URL of Pages sites in reported links; undefined → `http://<HOST>:<bound pages port>`. */
+  readonly pagesPublicUrl: string | undefined;
+  /** Requests per client address per window on the API listener; 0 turns the limit off. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
+  /** Output-token cap sent with every model call. */
+  readonly maxOutputTokens: number;
+  /** Size the CDN mirror's package cache is trimmed to (least recently used first). */
+  readonly cdnCacheMaxBytes: number;
 }
 
 export type LlmProviderName = "vllm" | "openai" | "gemini" | "anthropic";
@@ -162,6 +180,13 @@ const schema = z.object({
   GIT_AUTHOR_EMAIL: z.string().trim().email().default("briefwright@localhost"),
   LICENSE_HOLDER: z.string().trim().min(1).optional(),
   GITHUB_USERNAME: z.string().trim().min(1).optional(),
+  API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  PAGES_PORT: z.coerce.number().int().min(0).max(65535).default(8001),
+  PAGES_PUBLIC_URL: httpUrl.optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
+  LLM_MAX_OUTPUT_TOKENS: positiveInt.max(1_000_000).default(32_000),
+  CDN_CACHE_MAX_MB: positiveInt.default(512),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -231,6 +256,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     gitAuthor: { name: e.GIT_AUTHOR_NAME, email: e.GIT_AUTHOR_EMAIL },
     licenseHolder: e.LICENSE_HOLDER ?? e.GITHUB_USERNAME ?? e.GIT_AUTHOR_NAME,
     logLevel: e.LOG_LEVEL,
+    security: {
+      apiKey: e.API_KEY,
+      pagesPort: e.PAGES_PORT,
+      pagesPublicUrl: e.PAGES_PUBLIC_URL,
+      rateLimitMax: e.RATE_LIMIT_MAX,
+      rateLimitWindowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      cdnCacheMaxBytes: e.CDN_CACHE_MAX_MB * 1024 * 1024,
+    },
   };
   return deepFreeze(config);
 }

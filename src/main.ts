@@ -18,7 +18,7 @@ import { recordRoundEvents } from "./observability/round-event-recorder.ts";
 import { runRound, shouldRetryRound } from "./pipeline/run-round.ts";
 import type { PipelineDeps } from "./pipeline/pipeline-deps.ts";
 import { systemClock, type Clock } from "./ports/clock.ts";
-import { resolveStudentSecret } from "./student-secret.ts";
+import { resolveKeptSecret } from "./kept-secret.ts";
 import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
 import { createChromiumBrowser } from "./adapters/browser/chromium-browser.ts";
 import { createCdnMirror } from "./verify/cdn-mirror.ts";
@@ -50,10 +50,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const events = createInProcessEventBus(clock, (error) => logger.warn({ error: describeError(error) }, "event observer failed"));
-  const secret = resolveStudentSecret(config.studentSecret, config.dataDir);
-  if (secret.generated) {
-    // Shown once, on the terminal only (not through the logger), so the operator can configure the evaluator.
-    process.stderr.write(`\nSTUDENT_SECRET was not set; generated one and kept it in ${secret.path}:\n  ${secret.secret}\n\n`);
+  const secret = resolveKeptSecret(config.studentSecret, config.dataDir, "student-secret");
+  const apiKey = resolveKeptSecret(config.security.apiKey, config.dataDir, "api-key");
+  // Shown once, on the terminal only (not through the logger), so the operator can configure the evaluator.
+  for (const [variable, kept] of [["STUDENT_SECRET", secret], ["API_KEY", apiKey]] as const) {
+    if (kept.generated) process.stderr.write(`\n${variable} was not set; generated one and kept it in ${kept.path}:\n  ${kept.secret}\n\n`);
   }
 
   const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -106,7 +107,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       readmeProse: config.readmeProse,
       repairMaxAttempts: config.verify.repairMaxAttempts,
       checkTimeoutMs: config.verify.checkTimeoutMs,
-      knownSecrets: [secret.secret, ...config.llm.apiKeys].filter((value): value is string => Boolean(value)),
+      knownSecrets: [secret.secret, apiKey.secret, ...config.llm.apiKeys].filter((value): value is string => Boolean(value)),
     },
   };
 
@@ -140,6 +141,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     store,
     acceptTask,
     maxBodyBytes: config.maxBodyBytes,
+    apiKey: apiKey.secret,
     rawRoutes: { git: createGitHttpHandler({ reposDir }), pages: createPagesHandler({ reposDir }) },
     health: async () => {
       const storeOk = await store.ping().then(

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { z } from "zod";
-import { NotFoundError, ValidationError } from "../domain/errors.ts";
+import { ApiKeyError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { createSecretMatcher } from "../domain/secret-matcher.ts";
 import type { AcceptedTask } from "../intake/accept-task.ts";
 import type { Store } from "../ports/store.ts";
 import { errorResponse } from "./error-response.ts";
@@ -14,6 +15,8 @@ export interface ApiDeps {
   readonly store: Store;
   readonly acceptTask: (body: unknown) => Promise<AcceptedTask>;
   readonly health: () => Promise<Record<string, unknown> & { ok: boolean }>;
+  /** Every route needs it unless it is marked `config: { public: true }` (intake, git, bare health). */
+  readonly apiKey: string;
   readonly maxBodyBytes: number;
   /** Mounted at `/<prefix>/*`, e.g. `git` and `pages` for the local forge. */
   readonly rawRoutes?: Readonly<Record<string, RawHandler>>;
@@ -26,6 +29,13 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).max(500).optional(),
 });
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Whether the request carried the right API key (set before any handler runs). */
+    hasApiKey: boolean;
+  }
+}
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: deps.logger ?? false, return503OnClosing: true });
@@ -40,12 +50,27 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
 
+  // Deny by default: a route added later is protected unless it says it is public.
+  const apiKeyMatches = createSecretMatcher(deps.apiKey);
+  const hasApiKey = (headers: Record<string, string | string[] | undefined>) => {
+    const bearer = /^Bearer\s+(.+)$/i.exec(String(headers.authorization ?? ""))?.[1];
+    const presented = typeof headers["x-api-key"] === "string" ? headers["x-api-key"] : bearer;
+    return presented !== undefined && apiKeyMatches(presented.trim());
+  };
+  app.decorateRequest("hasApiKey", false);
+  app.addHook("onRequest", async (request) => {
+    request.hasApiKey = hasApiKey(request.headers);
+    const isPublic = (request.routeOptions.config as { public?: boolean } | undefined)?.public === true;
+    if (!isPublic && !request.hasApiKey) throw new ApiKeyError();
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorResponse(error);
     if (status >= 500) request.log.error({ err: error }, "request failed");
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
+    // Without the key, an unknown path answers 401 like a known one: no map of the routes for free.
     reply.status(404).send({ error: "not-found", message: `no route for ${request.method} ${request.url.split("?")[0]}` }),
   );
 
@@ -61,9 +86,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       duplicate: !accepted.created,
     };
   };
-  app.post("/api/v1/tasks/ready", ready);
+  // The intake keeps its own secret (in the body), checked by acceptTask.
+  app.post("/api/v1/tasks/ready", { config: { public: true } }, ready);
   // The course and peer implementations used the short path.
-  app.post("/ready", ready);
+  app.post("/ready", { config: { public: true } }, ready);
 
   app.get("/api/v1/tasks", async (request) => {
     const parsed = listQuery.safeParse(request.query);
@@ -80,9 +106,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return presentTask(task, deps.store);
   });
 
-  app.get("/health", async (_request, reply) => {
+  // Up or down for anyone (load balancers, bench scripts); the details only with the key.
+  app.get("/health", { config: { public: true } }, async (request, reply) => {
     const health = await deps.health();
-    return reply.status(health.ok ? 200 : 503).send(health);
+    return reply.status(health.ok ? 200 : 503).send(request.hasApiKey ? health : { ok: health.ok });
   });
 
   const rawRoutes = Object.entries(deps.rawRoutes ?? {});
@@ -97,6 +124,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           method: ["GET", "HEAD", "POST"],
           url: `/${prefix}/*`,
           exposeHeadRoute: false,
+          // Clones of the reported repository must work for the evaluator, as on GitHub.
+          config: { public: true },
           handler: (request, reply) => {
             reply.hijack();
             // The handlers want the raw, still percent-encoded path so encoded traversal is seen.

@@ -7,8 +7,10 @@ export interface ErrorResponse {
 
 const statusByCode: Record<string, number> = {
   "validation-failed": 400,
+  "api-key-required": 401,
   "secret-mismatch": 403,
   "not-found": 404,
+  "round-conflict": 409,
 };
 
 /** The one place where errors become HTTP status codes. */
