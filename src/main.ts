@@ -142,6 +142,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     acceptTask,
     maxBodyBytes: config.maxBodyBytes,
     apiKey: apiKey.secret,
+    logger,
+    rateLimit: { max: config.security.rateLimitMax, windowMs: config.security.rateLimitWindowMs },
     rawRoutes: { git: createGitHttpHandler({ reposDir }), pages: createPagesHandler({ reposDir }) },
     health: async () => {
       const storeOk = await store.ping().then(

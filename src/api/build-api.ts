@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
 import { z } from "zod";
 import { ApiKeyError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import { createSecretMatcher } from "../domain/secret-matcher.ts";
@@ -7,6 +9,7 @@ import type { AcceptedTask } from "../intake/accept-task.ts";
 import type { Store } from "../ports/store.ts";
 import { errorResponse } from "./error-response.ts";
 import { presentTask, presentTaskSummary } from "./present-task.ts";
+import { apiSecurityHeaders } from "./security-headers.ts";
 
 /** A handler that takes over the raw request (git smart HTTP, the Pages host). */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, rest: string) => void;
@@ -20,7 +23,10 @@ export interface ApiDeps {
   readonly maxBodyBytes: number;
   /** Mounted at `/<prefix>/*`, e.g. `git` and `pages` for the local forge. */
   readonly rawRoutes?: Readonly<Record<string, RawHandler>>;
-  readonly logger?: boolean | object;
+  /** Where server errors go (5xx, client errors of the HTTP server); request lines are not logged. */
+  readonly logger?: FastifyBaseLogger;
+  /** Requests per client address per window; `max: 0` turns the limit off. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
 }
 
 const listQuery = z.object({
@@ -38,11 +44,24 @@ declare module "fastify" {
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: deps.logger ?? false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: deps.maxBodyBytes,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // Errors only: a line per request would drown the log at intake rates.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
 
-  // Evaluators do not always label their JSON; parse any body as JSON rather than answer 415.
+  // Limit first, so guessing the API key or the secret is throttled like anything else.
+  if (deps.rateLimit && deps.rateLimit.max > 0) {
+    await app.register(rateLimit, { global: true, max: deps.rateLimit.max, timeWindow: deps.rateLimit.windowMs });
+  }
+  await app.register(helmet, apiSecurityHeaders);
+
+  // JSON only: a `text/plain` or form POST is what a cross-site page can send without a CORS
+  // preflight, so anything else answers 415 before it is read.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: deps.maxBodyBytes }, (_request, body, done) => {
+  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: deps.maxBodyBytes }, (_request, body, done) => {
     try {
       done(null, JSON.parse(body as string));
     } catch (cause) {

@@ -27,6 +27,10 @@ export function errorResponse(error: unknown): ErrorResponse {
     const code =
       fastifyError.statusCode === 413
         ? "payload-too-large"
+        : fastifyError.statusCode === 415
+          ? "unsupported-media-type"
+          : fastifyError.statusCode === 429
+            ? "rate-limited"
         : fastifyError.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
           ? "malformed-json"
           : (fastifyError.code ?? "bad-request");

@@ -17,7 +17,7 @@ export interface Store {
    * Accepts a round in ONE transaction: creates the task if it is new (choosing a unique repository
    * name from `repoNameCandidate`), inserts the round and inserts its job into the `jobs` table.
    * A repeat of the same (task, round, nonce) writes nothing and returns the existing ids with
-   * `created: false`. A new round's `firstEvents` are stored in the same transaction.
+   * `created: false`, and `storedRequestDiffers` when the stored request is not this one. A new round's `firstEvents` are stored in the same transaction.
    */
   acceptRound(input: AcceptRoundInput): Promise<AcceptRoundResult>;
 
@@ -87,6 +87,8 @@ export interface AcceptRoundInput {
 
 export interface AcceptRoundResult {
   readonly created: boolean;
+  /** True only for a repeat whose stored request differs from this one (a reused nonce, not a retry). */
+  readonly storedRequestDiffers: boolean;
   readonly taskId: string;
   readonly roundId: string;
   readonly jobId: string;

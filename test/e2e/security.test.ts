@@ -16,6 +16,64 @@ describe.each(storeDialects)("security on $name", (dialect) => {
 
   const raw = (path: string, init: RequestInit = {}) => fetch(`${harness.service.url}${path}`, init);
 
+  const rowCounts = () => harness.service.app.inject({ method: "GET", url: "/api/v1/tasks?limit=200", headers: { "x-api-key": apiKey } }).then((r) => r.json().items.length as number);
+
+  describe("intake", () => {
+    it("answers a cross-site text/plain POST with 415 before reading it", async () => {
+      const body = JSON.stringify(await harness.request("markdown-to-html-r1", { task: "plain-text-test" }));
+      for (const path of ["/ready", "/api/v1/tasks/ready"]) {
+        const response = await raw(path, { method: "POST", headers: { "content-type": "text/plain" }, body });
+        expect(response.status).toBe(415);
+        expect(await response.json()).toMatchObject({ error: "unsupported-media-type" });
+      }
+      expect((await harness.get("/api/v1/tasks?task=plain-text-test")).body.items).toEqual([]);
+    });
+
+    it.each([
+      ["NUL in email", { email: "a\u0000b@example.com" }, "email"],
+      ["NUL in nonce", { nonce: "n\u0000" }, "nonce"],
+      ["escape in task", { task: "x\u001b[31m" }, "task"],
+      ["lone surrogate in brief", { brief: "half a pair \ud800 here" }, "brief"],
+      ["C1 control in evaluation_url", { evaluation_url: "http://127.0.0.1/\u0085" }, "evaluation_url"],
+    ])("refuses %s with 400 naming the field, on every dialect", async (_label, override, path) => {
+      const before = await rowCounts();
+      const response = await harness.post(await harness.request("markdown-to-html-r1", override));
+      expect(response.status).toBe(400);
+      expect(response.body.issues.map((issue: { path: string }) => issue.path)).toContain(path);
+      expect(await rowCounts()).toBe(before);
+    });
+
+    it("checks the secret before decoding attachments: a wrong secret with large (even broken) attachments gets 403", async () => {
+      const large = `data:application/octet-stream;base64,${"A".repeat(5 * 1024 * 1024)}`;
+      const broken = `data:text/plain;base64,${"!".repeat(1024)}`;
+      const request = await harness.request("markdown-to-html-r1", {
+        secret: "not-the-secret",
+        attachments: [
+          { name: "a.bin", url: large },
+          { name: "b.bin", url: large },
+          { name: "c.txt", url: broken },
+        ],
+      });
+      const response = await harness.post(request);
+      expect(response.status).toBe(403);
+      expect(response.body.error).toBe("secret-mismatch");
+    });
+
+    it("answers a reused nonce with a different body 409 and keeps the first request; a true retry is still a duplicate", async () => {
+      const request = await harness.request("markdown-to-html-r1", { task: "nonce-reuse", nonce: "reused-nonce" });
+      const first = await harness.post(request);
+      expect(first.status).toBe(200);
+      const retry = await harness.post(request);
+      expect(retry.body).toMatchObject({ duplicate: true, round_id: first.body.round_id });
+      const changed = await harness.post({ ...request, brief: "Something else entirely." });
+      expect(changed.status).toBe(409);
+      expect(changed.body.error).toBe("round-conflict");
+      const task = await harness.get(`/api/v1/tasks/${first.body.task_id}`);
+      expect(task.body.rounds).toHaveLength(1);
+      expect(task.body.rounds[0].brief).toBe(request.brief);
+    });
+  });
+
   describe("access", () => {
     it("refuses reads of tasks without the API key, with a wrong one, and on unknown paths", async () => {
       const accepted = await harness.post(await harness.request("markdown-to-html-r1", { task: "access-test" }));
