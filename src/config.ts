@@ -213,10 +213,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
   const fallbacks = nameList("LLM_FALLBACKS", e.LLM_FALLBACKS);
   const providers = llmProviders(e, fallbacks);
   const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
+  const publicUrl = e.PUBLIC_URL ?? `http://${publicHost.includes(":") ? `[${publicHost}]` : publicHost}:${e.PORT}`;
+  if (e.PAGES_PUBLIC_URL && new URL(e.PAGES_PUBLIC_URL).origin === new URL(publicUrl).origin) {
+    // The whole point of the Pages listener: a page on the API's origin could read the API.
+    throw new ConfigError("PAGES_PUBLIC_URL", "must be another origin (host or port) than the API's PUBLIC_URL");
+  }
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
-    publicUrl: e.PUBLIC_URL ?? `http://${publicHost.includes(":") ? `[${publicHost}]` : publicHost}:${e.PORT}`,
+    publicUrl,
     dataDir: resolve(cwd, e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     studentSecret: e.STUDENT_SECRET,

@@ -5,7 +5,7 @@ import { createStore } from "./adapters/store/create-store.ts";
 import { createEmbeddedJobQueue } from "./adapters/queue/embedded-job-queue.ts";
 import { createLocalForge } from "./adapters/forge/local-forge.ts";
 import { createGitHttpHandler } from "./adapters/forge/git-http-handler.ts";
-import { createPagesHandler } from "./adapters/forge/pages-handler.ts";
+import { startPagesServer } from "./adapters/forge/pages-server.ts";
 import { createLanguageModel } from "./adapters/llm/create-language-model.ts";
 import { buildApi } from "./api/build-api.ts";
 import type { Config } from "./config.ts";
@@ -33,6 +33,8 @@ export interface Service {
   readonly app: FastifyInstance;
   /** Where the API listens, e.g. http://127.0.0.1:8000. */
   readonly url: string;
+  /** Where the Pages host listens (its own origin). */
+  readonly pagesUrl: string;
   readonly logger: Logger;
   readonly workers: WorkerPool | undefined;
   stop(): Promise<void>;
@@ -61,7 +63,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   await store.migrate();
   const queue = createEmbeddedJobQueue(store);
   const reposDir = join(config.dataDir, "repos");
-  const forge = createLocalForge({ reposDir, publicUrl: config.publicUrl });
+  // Pages first: the forge reports their address, which is known once the listener is bound.
+  const pages = await startPagesServer({ reposDir, host: config.host, port: config.security.pagesPort, logger });
+  const pagesPublicUrl = config.security.pagesPublicUrl ?? pages.url;
+  const forge = createLocalForge({ reposDir, publicUrl: config.publicUrl, pagesPublicUrl });
   const model = createLanguageModel(config.llm);
   const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"), {
     storedElsewhere: eventsStoredWithTheRound,
@@ -144,7 +149,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     apiKey: apiKey.secret,
     logger,
     rateLimit: { max: config.security.rateLimitMax, windowMs: config.security.rateLimitWindowMs },
-    rawRoutes: { git: createGitHttpHandler({ reposDir }), pages: createPagesHandler({ reposDir }) },
+    rawRoutes: { git: createGitHttpHandler({ reposDir }) },
     health: async () => {
       const storeOk = await store.ping().then(
         () => true,
@@ -181,17 +186,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
       (error) => logger.warn({ error: describeError(error) }, "live checks not resumed"),
     );
   }
-  logger.info({ url, publicUrl: config.publicUrl, store: store.dialect, llm: model ? `${model.provider} (${model.modelId})` : "none" }, "briefwright listening");
+  logger.info({ url, publicUrl: config.publicUrl, pagesUrl: pagesPublicUrl, store: store.dialect, llm: model ? `${model.provider} (${model.modelId})` : "none" }, "briefwright listening");
 
   return {
     app,
     url,
+    pagesUrl: pages.url,
     logger,
     workers,
     async stop() {
       await workers?.stop();
       await afterRound.stop();
       await app.close();
+      await pages.close();
       await browser?.close();
       await recorder.flush();
       recorder.stop();

@@ -23,7 +23,11 @@ export const apiSecurityHeaders: FastifyHelmetOptions = {
  */
 export const pagesSecurityHeaders: FastifyHelmetOptions = {
   global: true,
-  contentSecurityPolicy: { useDefaults: false, directives: { frameAncestors: ["'self'"] } },
+  contentSecurityPolicy: {
+    useDefaults: false,
+    // Helmet insists on a default-src; this one allows what a page without a CSP may do.
+    directives: { defaultSrc: ["*", "data:", "blob:", "'unsafe-inline'", "'unsafe-eval'"], frameAncestors: ["'self'"] },
+  },
   strictTransportSecurity: false,
   referrerPolicy: { policy: "strict-origin-when-cross-origin" },
   // Sites may be linked or embedded as images from elsewhere, as on GitHub Pages.

@@ -62,7 +62,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
       fixtures: [{ fixtures: [{ match: ["crash-restart-brief"], responses: [{ delay_ms: 60_000, files: { "index.html": page } }, { files: { "index.html": page } }] }] }],
     });
     receiver = await startCallbackReceiver();
-    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2", ROUND_DEADLINE_SECONDS: "120" });
+    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2", ROUND_DEADLINE_SECONDS: "120", PAGES_PORT: String(await freePort()) });
 
     const first = await startServiceProcess(env);
     children.push(first.child);
@@ -103,7 +103,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
     database = await dialect.databaseUrl();
     llm = await startFakeLlm({ fixtures: [{ fixtures: [{ match: ["live-resume-brief"], responses: [{ files: { "index.html": page } }] }] }] });
     receiver = await startCallbackReceiver();
-    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2" });
+    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2", PAGES_PORT: String(await freePort()) });
 
     const first = await startServiceProcess(env);
     children.push(first.child);

@@ -1,5 +1,7 @@
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLocalForge } from "../../src/adapters/forge/local-forge.ts";
 import { storeDialects } from "../support/store-dialects.ts";
 import { apiKey, sharedFixtures, startHarness, type Harness } from "../support/service-harness.ts";
 
@@ -71,6 +73,46 @@ describe.each(storeDialects)("security on $name", (dialect) => {
       const task = await harness.get(`/api/v1/tasks/${first.body.task_id}`);
       expect(task.body.rounds).toHaveLength(1);
       expect(task.body.rounds[0].brief).toBe(request.brief);
+    });
+  });
+
+  describe("pages on their own origin", () => {
+    it("a deployed page can neither read the API nor find it on its own origin", async () => {
+      await harness.post(await harness.request("markdown-to-html-r1", { task: "visible-to-pages-test" }));
+      const forge = createLocalForge({ reposDir: join(harness.database.dataDir, "repos"), publicUrl: harness.service.url, pagesPublicUrl: harness.service.pagesUrl });
+      const repo = await forge.ensureRepository("probe-site");
+      const probe = `<!doctype html><title>probe</title><script>
+        const api = new URLSearchParams(location.search).get("api");
+        async function probe(url, init) {
+          try { const r = await fetch(url, init); return r.status + " " + (await r.text()); } catch { return "blocked"; }
+        }
+        window.results = Promise.all([probe(location.origin + "/api" + "/v1/tasks"), probe(api + "/api/v1/tasks"), probe(api + "/health")]);
+      </script>`;
+      await forge.commitFiles(repo.name, { files: new Map([["index.html", Buffer.from(probe)]]), message: "probe", idempotencyKey: "probe-1", author: { name: "t", email: "t@example.com" } });
+      await forge.enablePages(repo.name);
+      expect(new URL(repo.pagesUrl).origin).not.toBe(new URL(harness.service.url).origin);
+
+      const site = await fetch(repo.pagesUrl);
+      expect(site.status).toBe(200);
+      expect(site.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(site.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
+      expect(site.headers.get("content-security-policy")).toContain("frame-ancestors 'self'");
+      // The API listener no longer serves pages at all.
+      expect((await raw(`/pages/${repo.name}/`)).status).toBe(401);
+
+      const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--headless"], chromiumSandbox: false });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${repo.pagesUrl}?api=${encodeURIComponent(harness.service.url)}`);
+        const [sameOrigin, crossOrigin, health] = (await page.evaluate("window.results")) as string[];
+        expect(sameOrigin).toMatch(/^404 /);
+        expect(sameOrigin).not.toContain("visible-to-pages-test");
+        // No CORS headers on the API: the browser refuses the page the answer (and it would be a 401).
+        expect(crossOrigin).toBe("blocked");
+        expect(health).toBe("blocked");
+      } finally {
+        await browser.close();
+      }
     });
   });
 

@@ -58,6 +58,8 @@ export function serviceEnv(database: TestDatabase, llmUrl: string, port: number,
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     STUDENT_SECRET: studentSecret,
     API_KEY: apiKey,
+    // Any free port; a test that restarts the service passes a fixed one so page links stay valid.
+    PAGES_PORT: "0",
     LLM_BACKEND: "vllm",
     VLLM_ENDPOINT: `${llmUrl}/v1`,
     VLLM_MODEL: "scripted",
