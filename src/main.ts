@@ -19,6 +19,8 @@ import { runRound, shouldRetryRound } from "./pipeline/run-round.ts";
 import type { PipelineDeps } from "./pipeline/pipeline-deps.ts";
 import { systemClock, type Clock } from "./ports/clock.ts";
 import { resolveKeptSecret } from "./kept-secret.ts";
+import { fetch as undiciFetch } from "undici";
+import { createGuardedDispatcher } from "./net/guarded-dispatcher.ts";
 import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
 import { createChromiumBrowser } from "./adapters/browser/chromium-browser.ts";
 import { createCdnMirror } from "./verify/cdn-mirror.ts";
@@ -86,6 +88,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
         cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir }),
       })
     : undefined;
+  // Reports, build-time fetches and the deploy's look at its own pages: each connection checks
+  // the address it is about to use (DNS rebinding); our own Pages origin is always reachable.
+  const outbound = createGuardedDispatcher({ allowPrivateUrls: config.allowPrivateUrls, trustedOrigins: [pagesPublicUrl] });
+  const outboundFetch = ((input: string | URL, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as object), dispatcher: outbound })) as unknown as typeof globalThis.fetch;
   const activity = { roundsInFlight: 0 };
   const afterRound = createIdleLane({ isBusy: () => activity.roundsInFlight > 0, maxDelayMs: 30_000, graceMs: 1000 });
   const deps: PipelineDeps = {
@@ -94,7 +101,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     model,
     events,
     clock,
-    fetch: globalThis.fetch,
+    fetch: outboundFetch,
     checkRunner: browser && createCheckRunner(browser),
     activity,
     afterRound,
@@ -200,6 +207,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await app.close();
       await pages.close();
       await browser?.close();
+      await outbound.close();
       await recorder.flush();
       recorder.stop();
       unsubscribeLog();
