@@ -85,6 +85,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         executablePath: config.verify.chromiumPath,
         maxContexts: config.verify.browserContexts,
         blockOutsideRequests: config.verify.blockOutsideRequests,
+        allowPrivateUrls: config.allowPrivateUrls,
         cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir }),
       })
     : undefined;
