@@ -112,7 +112,7 @@ describe("security configuration", () => {
       pagesPublicUrl: undefined,
       rateLimitMax: 600,
       rateLimitWindowMs: 60_000,
-      maxOutputTokens: 32_000,
+      maxOutputTokens: 16_384,
       cdnCacheMaxBytes: 512 * 1024 * 1024,
     });
   });

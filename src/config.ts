@@ -185,7 +185,7 @@ const schema = z.object({
   PAGES_PUBLIC_URL: httpUrl.optional(),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
-  LLM_MAX_OUTPUT_TOKENS: positiveInt.max(1_000_000).default(32_000),
+  LLM_MAX_OUTPUT_TOKENS: positiveInt.max(1_000_000).default(16_384),
   CDN_CACHE_MAX_MB: positiveInt.default(512),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

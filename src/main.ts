@@ -7,6 +7,7 @@ import { createLocalForge } from "./adapters/forge/local-forge.ts";
 import { createGitHttpHandler } from "./adapters/forge/git-http-handler.ts";
 import { startPagesServer } from "./adapters/forge/pages-server.ts";
 import { createLanguageModel } from "./adapters/llm/create-language-model.ts";
+import { withOutputTokenCap } from "./adapters/llm/output-token-cap.ts";
 import { buildApi } from "./api/build-api.ts";
 import type { Config } from "./config.ts";
 import { describeError } from "./domain/errors.ts";
@@ -69,7 +70,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const pages = await startPagesServer({ reposDir, host: config.host, port: config.security.pagesPort, logger });
   const pagesPublicUrl = config.security.pagesPublicUrl ?? pages.url;
   const forge = createLocalForge({ reposDir, publicUrl: config.publicUrl, pagesPublicUrl });
-  const model = createLanguageModel(config.llm);
+  const chain = createLanguageModel(config.llm);
+  const model = chain && withOutputTokenCap(chain, config.security.maxOutputTokens);
   const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"), {
     storedElsewhere: eventsStoredWithTheRound,
   });
@@ -86,7 +88,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         maxContexts: config.verify.browserContexts,
         blockOutsideRequests: config.verify.blockOutsideRequests,
         allowPrivateUrls: config.allowPrivateUrls,
-        cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir }),
+        cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir, maxCacheBytes: config.security.cdnCacheMaxBytes }),
       })
     : undefined;
   // Reports, build-time fetches and the deploy's look at its own pages: each connection checks
