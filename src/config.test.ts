@@ -108,7 +108,7 @@ describe("security configuration", () => {
   it("has generous defaults: a rate limit, a Pages port of its own, output-token and CDN cache caps", () => {
     expect(load({}).security).toEqual({
       apiKey: undefined,
-      pagesPort: 8001,
+      pagesPort: 8010,
       pagesPublicUrl: undefined,
       rateLimitMax: 600,
       rateLimitWindowMs: 60_000,

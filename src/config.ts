@@ -181,7 +181,7 @@ const schema = z.object({
   LICENSE_HOLDER: z.string().trim().min(1).optional(),
   GITHUB_USERNAME: z.string().trim().min(1).optional(),
   API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
-  PAGES_PORT: z.coerce.number().int().min(0).max(65535).default(8001),
+  PAGES_PORT: z.coerce.number().int().min(0).max(65535).default(8010),
   PAGES_PUBLIC_URL: httpUrl.optional(),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),

@@ -13,7 +13,7 @@ export interface PagesServerSettings {
 }
 
 export interface PagesServer {
-  /** Where it listens, e.g. http://127.0.0.1:8001 (no trailing slash). */
+  /** Where it listens, e.g. http://127.0.0.1:8010 (no trailing slash). */
   readonly url: string;
   close(): Promise<void>;
 }
