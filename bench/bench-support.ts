@@ -26,7 +26,9 @@ export async function tempDir(prefix: string): Promise<{ path: string; cleanup()
 export async function startServiceProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ["bin/briefwright.mjs", "serve"], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    // Benchmarks are the heavy client the rate limit exists for: off unless a bench sets it. The
+    // Pages listener takes any free port, so runs beside each other do not collide.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", RATE_LIMIT_MAX: "0", PAGES_PORT: "0", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

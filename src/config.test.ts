@@ -164,3 +164,24 @@ describe("forge configuration", () => {
     expect(configError({ FORGE: "github", GITHUB_USERNAME: "o", GITHUB_TOKEN: "t", GITHUB_API_URL: "ftp://x" }).variable).toBe("GITHUB_API_URL");
   });
 });
+
+describe("security configuration", () => {
+  it("has generous defaults: a rate limit, a Pages port of its own, output-token and CDN cache caps", () => {
+    expect(load({}).security).toEqual({
+      apiKey: undefined,
+      pagesPort: 8010,
+      pagesPublicUrl: undefined,
+      rateLimitMax: 600,
+      rateLimitWindowMs: 60_000,
+      maxOutputTokens: 16_384,
+      cdnCacheMaxBytes: 512 * 1024 * 1024,
+    });
+  });
+
+  it("refuses a short API key and a Pages URL on the API's origin, naming the variable", () => {
+    expect(configError({ API_KEY: "short" }).variable).toBe("API_KEY");
+    expect(configError({ PORT: "9000", PAGES_PUBLIC_URL: "http://127.0.0.1:9000/" }).variable).toBe("PAGES_PUBLIC_URL");
+    expect(configError({ PUBLIC_URL: "https://bw.example", PAGES_PUBLIC_URL: "https://bw.example/pages" }).variable).toBe("PAGES_PUBLIC_URL");
+    expect(load({ PUBLIC_URL: "https://bw.example", PAGES_PUBLIC_URL: "https://pages.bw.example" }).security.pagesPublicUrl).toBe("https://pages.bw.example");
+  });
+});

@@ -16,7 +16,7 @@ export interface Config {
   readonly dataDir: string;
   /** Undefined → SQLite in `dataDir`. */
   readonly databaseUrl: string | undefined;
-  /** Undefined → generated on first start and kept in `dataDir` (see student-secret.ts). */
+  /** Undefined → generated on first start and kept in `dataDir` (see kept-secret.ts). */
   readonly studentSecret: string | undefined;
   readonly llm: {
     /** The primary provider (`LLM_BACKEND`). */
@@ -80,6 +80,7 @@ export interface Config {
   readonly logLevel: string;
   /** Where repositories and Pages live (`FORGE`). */
   readonly forge: ForgeConfig;
+  readonly security: SecurityConfig;
 }
 
 /** `FORGE=local` (default): briefwright's own bare repositories and Pages host. `github`: GitHub. */
@@ -95,6 +96,23 @@ export interface GitHubConfig {
   readonly auth:
     | { readonly kind: "app"; readonly appId: string; readonly privateKey: string; readonly installationId: number | undefined }
     | { readonly kind: "token"; readonly token: string };
+}
+
+/** Access, origins and limits (issue 11; SECURITY.md says what each one stops). */
+export interface SecurityConfig {
+  /** Undefined → generated on first start and kept in `dataDir` (see kept-secret.ts). */
+  readonly apiKey: string | undefined;
+  /** The Pages host's own listener, so no page shares an origin with the API (0: any free port). */
+  readonly pagesPort: number;
+  /** Base URL of Pages sites in reported links; undefined → `http://<HOST>:<bound pages port>`. */
+  readonly pagesPublicUrl: string | undefined;
+  /** Requests per client address per window on the API listener; 0 turns the limit off. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
+  /** Output-token cap sent with every model call. */
+  readonly maxOutputTokens: number;
+  /** Size the CDN mirror's package cache is trimmed to (least recently used first). */
+  readonly cdnCacheMaxBytes: number;
 }
 
 export type LlmProviderName = "vllm" | "openai" | "gemini" | "anthropic";
@@ -216,6 +234,13 @@ const schema = z.object({
   GITHUB_TOKEN: z.string().trim().min(1).optional(),
   GITHUB_API_URL: httpUrl.default("https://api.github.com"),
   GITHUB_PAGES_BASE: httpUrl.optional(),
+  API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  PAGES_PORT: z.coerce.number().int().min(0).max(65535).default(8010),
+  PAGES_PUBLIC_URL: httpUrl.optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
+  LLM_MAX_OUTPUT_TOKENS: positiveInt.max(1_000_000).default(16_384),
+  CDN_CACHE_MAX_MB: positiveInt.default(512),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -242,10 +267,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
   const fallbacks = nameList("LLM_FALLBACKS", e.LLM_FALLBACKS);
   const providers = llmProviders(e, fallbacks);
   const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
+  const publicUrl = e.PUBLIC_URL ?? `http://${publicHost.includes(":") ? `[${publicHost}]` : publicHost}:${e.PORT}`;
+  if (e.PAGES_PUBLIC_URL && new URL(e.PAGES_PUBLIC_URL).origin === new URL(publicUrl).origin) {
+    // The whole point of the Pages listener: a page on the API's origin could read the API.
+    throw new ConfigError("PAGES_PUBLIC_URL", "must be another origin (host or port) than the API's PUBLIC_URL");
+  }
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
-    publicUrl: e.PUBLIC_URL ?? `http://${publicHost.includes(":") ? `[${publicHost}]` : publicHost}:${e.PORT}`,
+    publicUrl,
     dataDir: resolve(cwd, e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     studentSecret: e.STUDENT_SECRET,
@@ -296,6 +326,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?
     licenseHolder: e.LICENSE_HOLDER ?? e.GITHUB_USERNAME ?? e.GIT_AUTHOR_NAME,
     logLevel: e.LOG_LEVEL,
     forge: e.FORGE === "github" ? { kind: "github", github: githubConfig(e) } : { kind: "local" },
+    security: {
+      apiKey: e.API_KEY,
+      pagesPort: e.PAGES_PORT,
+      pagesPublicUrl: e.PAGES_PUBLIC_URL,
+      rateLimitMax: e.RATE_LIMIT_MAX,
+      rateLimitWindowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      cdnCacheMaxBytes: e.CDN_CACHE_MAX_MB * 1024 * 1024,
+    },
   };
   return deepFreeze(config);
 }

@@ -5,8 +5,9 @@ import { createStore } from "./adapters/store/create-store.ts";
 import { createEmbeddedJobQueue } from "./adapters/queue/embedded-job-queue.ts";
 import { createForge } from "./adapters/forge/create-forge.ts";
 import { createGitHttpHandler } from "./adapters/forge/git-http-handler.ts";
-import { createPagesHandler } from "./adapters/forge/pages-handler.ts";
+import { startPagesServer } from "./adapters/forge/pages-server.ts";
 import { createLanguageModel } from "./adapters/llm/create-language-model.ts";
+import { withOutputTokenCap } from "./adapters/llm/output-token-cap.ts";
 import { buildApi } from "./api/build-api.ts";
 import type { Config } from "./config.ts";
 import { describeError } from "./domain/errors.ts";
@@ -18,7 +19,9 @@ import { recordRoundEvents } from "./observability/round-event-recorder.ts";
 import { runRound, shouldRetryRound } from "./pipeline/run-round.ts";
 import type { PipelineDeps } from "./pipeline/pipeline-deps.ts";
 import { systemClock, type Clock } from "./ports/clock.ts";
-import { resolveStudentSecret } from "./student-secret.ts";
+import { resolveKeptSecret } from "./kept-secret.ts";
+import { fetch as undiciFetch } from "undici";
+import { createGuardedDispatcher } from "./net/guarded-dispatcher.ts";
 import { createWorkerPool, type WorkerPool } from "./worker/worker-pool.ts";
 import { createChromiumBrowser } from "./adapters/browser/chromium-browser.ts";
 import { createCdnMirror } from "./verify/cdn-mirror.ts";
@@ -37,6 +40,8 @@ export interface Service {
   readonly app: FastifyInstance;
   /** Where the API listens, e.g. http://127.0.0.1:8000. */
   readonly url: string;
+  /** Where the Pages host listens (its own origin). */
+  readonly pagesUrl: string;
   readonly logger: Logger;
   readonly workers: WorkerPool | undefined;
   stop(): Promise<void>;
@@ -54,23 +59,29 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const events = createInProcessEventBus(clock, (error) => logger.warn({ error: describeError(error) }, "event observer failed"));
-  const secret = resolveStudentSecret(config.studentSecret, config.dataDir);
-  if (secret.generated) {
-    // Shown once, on the terminal only (not through the logger), so the operator can configure the evaluator.
-    process.stderr.write(`\nSTUDENT_SECRET was not set; generated one and kept it in ${secret.path}:\n  ${secret.secret}\n\n`);
+  const secret = resolveKeptSecret(config.studentSecret, config.dataDir, "student-secret");
+  const apiKey = resolveKeptSecret(config.security.apiKey, config.dataDir, "api-key");
+  // Shown once, on the terminal only (not through the logger), so the operator can configure the evaluator.
+  for (const [variable, kept] of [["STUDENT_SECRET", secret], ["API_KEY", apiKey]] as const) {
+    if (kept.generated) process.stderr.write(`\n${variable} was not set; generated one and kept it in ${kept.path}:\n  ${kept.secret}\n\n`);
   }
 
   const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const queue = createEmbeddedJobQueue(store);
   const reposDir = join(config.dataDir, "repos");
+  // Pages first: the local forge reports their address, which is known once the listener is bound.
+  const pages = await startPagesServer({ reposDir, host: config.host, port: config.security.pagesPort, logger });
+  const pagesPublicUrl = config.security.pagesPublicUrl ?? pages.url;
   const forge = createForge(config, {
     reposDir,
+    pagesPublicUrl,
     clock,
     onRetry: (retry) => logger.warn(retry, "forge call retried as GitHub asked"),
   });
   const preflight = createPreflightCache(forge, clock);
-  const model = createLanguageModel(config.llm);
+  const chain = createLanguageModel(config.llm);
+  const model = chain && withOutputTokenCap(chain, config.security.maxOutputTokens);
   const recorder = recordRoundEvents(events, store, (error) => logger.warn({ error: describeError(error) }, "event not stored"), {
     storedElsewhere: eventsStoredWithTheRound,
   });
@@ -86,9 +97,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
         executablePath: config.verify.chromiumPath,
         maxContexts: config.verify.browserContexts,
         blockOutsideRequests: config.verify.blockOutsideRequests,
-        cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir }),
+        allowPrivateUrls: config.allowPrivateUrls,
+        cdnMirror: createCdnMirror({ cacheDir: config.verify.cdnCacheDir, maxCacheBytes: config.security.cdnCacheMaxBytes }),
       })
     : undefined;
+  // Reports, build-time fetches and the deploy's look at its own pages: each connection checks
+  // the address it is about to use (DNS rebinding); our own Pages origin is always reachable.
+  const outbound = createGuardedDispatcher({ allowPrivateUrls: config.allowPrivateUrls, trustedOrigins: [pagesPublicUrl] });
+  const outboundFetch = ((input: string | URL, init?: RequestInit) =>
+    // A dispatcher the caller chose (a configured proxy, see outbound-dispatcher.ts) wins: behind a
+    // proxy the proxy resolves names, and only the pre-request check (assertUrlIsPublic) applies.
+    undiciFetch(input, { ...(init as object), dispatcher: (init as { dispatcher?: typeof outbound } | undefined)?.dispatcher ?? outbound })) as unknown as typeof globalThis.fetch;
   const activity = { roundsInFlight: 0 };
   const afterRound = createIdleLane({ isBusy: () => activity.roundsInFlight > 0, maxDelayMs: 30_000, graceMs: 1000 });
   const deps: PipelineDeps = {
@@ -97,7 +116,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     model,
     events,
     clock,
-    fetch: globalThis.fetch,
+    fetch: outboundFetch,
     checkRunner: browser && createCheckRunner(browser),
     scriptRunner: config.verify.enabled ? createLocalScriptRunner({ pythonCommand: config.verify.pythonCommand }) : undefined,
     activity,
@@ -120,7 +139,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       repairMaxAttempts: config.verify.repairMaxAttempts,
       checkTimeoutMs: config.verify.checkTimeoutMs,
       scriptTimeoutMs: config.verify.scriptTimeoutMs,
-      knownSecrets: [secret.secret, ...config.llm.apiKeys, ...forgeSecrets(config)].filter((value): value is string => Boolean(value)),
+      knownSecrets: [secret.secret, apiKey.secret, ...config.llm.apiKeys, ...forgeSecrets(config)].filter((value): value is string => Boolean(value)),
     },
   };
 
@@ -154,7 +173,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     store,
     acceptTask,
     maxBodyBytes: config.maxBodyBytes,
-    rawRoutes: { git: createGitHttpHandler({ reposDir }), pages: createPagesHandler({ reposDir }) },
+    apiKey: apiKey.secret,
+    logger,
+    rateLimit: { max: config.security.rateLimitMax, windowMs: config.security.rateLimitWindowMs },
+    rawRoutes: { git: createGitHttpHandler({ reposDir }) },
     health: async () => {
       const storeOk = await store.ping().then(
         () => true,
@@ -196,18 +218,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
       (error) => logger.warn({ error: describeError(error) }, "live checks not resumed"),
     );
   }
-  logger.info({ url, publicUrl: config.publicUrl, store: store.dialect, llm: model ? `${model.provider} (${model.modelId})` : "none" }, "briefwright listening");
+  logger.info({ url, publicUrl: config.publicUrl, pagesUrl: pagesPublicUrl, store: store.dialect, llm: model ? `${model.provider} (${model.modelId})` : "none" }, "briefwright listening");
 
   return {
     app,
     url,
+    pagesUrl: pages.url,
     logger,
     workers,
     async stop() {
       await workers?.stop();
       await afterRound.stop();
       await app.close();
+      await pages.close();
       await browser?.close();
+      await outbound.close();
       await recorder.flush();
       recorder.stop();
       unsubscribeLog();

@@ -7,8 +7,10 @@ export interface ErrorResponse {
 
 const statusByCode: Record<string, number> = {
   "validation-failed": 400,
+  "api-key-required": 401,
   "secret-mismatch": 403,
   "not-found": 404,
+  "round-conflict": 409,
 };
 
 /** The one place where errors become HTTP status codes. */
@@ -25,6 +27,10 @@ export function errorResponse(error: unknown): ErrorResponse {
     const code =
       fastifyError.statusCode === 413
         ? "payload-too-large"
+        : fastifyError.statusCode === 415
+          ? "unsupported-media-type"
+          : fastifyError.statusCode === 429
+            ? "rate-limited"
         : fastifyError.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
           ? "malformed-json"
           : (fastifyError.code ?? "bad-request");

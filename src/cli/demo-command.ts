@@ -73,7 +73,7 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
     throw error;
   }
   if (values.once) return stop();
-  say(`open the pages above; the task API is at ${service.url}/api/v1/tasks — Ctrl-C stops the demo`);
+  say(`open the pages above; the task API is at ${service.url}/api/v1/tasks (send X-API-Key: the API_KEY, or the key in DATA_DIR/api-key) — Ctrl-C stops the demo`);
   process.once("SIGINT", () => void stop().then(() => process.exit(0)));
   process.once("SIGTERM", () => void stop().then(() => process.exit(0)));
 }

@@ -47,6 +47,20 @@ export class AuthenticationError extends BriefwrightError {
   }
 }
 
+/** A read of the API came without the API key, or with a wrong one. */
+export class ApiKeyError extends BriefwrightError {
+  constructor() {
+    super("api-key-required", "this endpoint needs the API key (X-API-Key or Authorization: Bearer)");
+  }
+}
+
+/** The same task, round and nonce came again with a different body: not a retry, so not answered as one. */
+export class RoundConflictError extends BriefwrightError {
+  constructor(what: string) {
+    super("round-conflict", `${what} was already accepted with a different body; send a new nonce for a new request`);
+  }
+}
+
 /** An attachment could not be decoded or named safely. */
 export class AttachmentError extends BriefwrightError {
   constructor(message: string, options: { cause?: unknown } = {}) {

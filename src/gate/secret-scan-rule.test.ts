@@ -58,6 +58,22 @@ describe("scanSecrets", () => {
     ]);
   });
 
+  it.each([
+    ["base64", (secret: string) => `const key = atob("${Buffer.from(secret).toString("base64")}");`],
+    ["base64", (secret: string) => `const blob = "${Buffer.from(`{"k":"${secret}","n":1}`).toString("base64")}";`],
+    ["base64", (secret: string) => `const key = "${Buffer.from(`x${secret}`).toString("base64url")}";`],
+    ["hex", (secret: string) => `const key = "${Buffer.from(secret).toString("hex").toUpperCase()}";`],
+    ["URL-encoded", (secret: string) => `fetch("/x?k=${encodeURIComponent(secret)}")`],
+    ["URL-encoded", (secret: string) => `const key = decodeURIComponent("${[...Buffer.from(secret)].map((b) => `%${b.toString(16)}`).join("")}");`],
+    ["reversed", (secret: string) => `const key = "${[...secret].reverse().join("")}".split("").reverse().join("");`],
+  ])("blocks a configured secret written %s", async (encoding, write) => {
+    const secret = "s3cr3t/value+with=odd&chars";
+    const decisions = await scanSecrets(tree({ "app.js": write(secret) }), { knownSecrets: [secret] });
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]!.detail).toBe(`configured secret #1 appears ${encoding} in app.js at line 1; remove it`);
+    expect(decisions[0]!.detail).not.toContain(secret);
+  });
+
   it("passes clean files, skips binary files for secretlint and files over the size cap", async () => {
     const token = fakeGithubToken();
     const decisions = await scanSecrets(tree({ "index.html": pageWith("const x = 1;"), "a.png": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1]), "huge.txt": `${token}\n${"x".repeat(300)}` }), { maxFileBytes: 300 });

@@ -23,6 +23,34 @@ function neutralizeDirectives(text: string): string {
   return text.replace(/secretlint-(disable|enable)/gi, "secretlint_$1");
 }
 
+/**
+ * The spellings of a configured secret a generated file might carry: as is, base64 (standard and
+ * URL alphabets, at each of the three byte alignments it can sit at inside a longer encoding),
+ * hex, percent-encoded and reversed. `caseless` forms are searched in lower-cased text.
+ */
+export function secretSpellings(secret: string): { encoding: string; text: string; caseless: boolean }[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const forms: { encoding: string; text: string; caseless: boolean }[] = [{ encoding: "verbatim", text: secret, caseless: false }];
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]);
+    // Only the characters made wholly of the secret's bits, whatever surrounds it.
+    const from = Math.ceil((offset * 8) / 6);
+    const to = Math.floor(((offset + bytes.length) * 8) / 6);
+    for (const alphabet of ["base64", "base64url"] as const) forms.push({ encoding: "base64", text: encoded.toString(alphabet).slice(from, to), caseless: false });
+  }
+  forms.push({ encoding: "hex", text: bytes.toString("hex"), caseless: true });
+  forms.push({ encoding: "URL-encoded", text: encodeURIComponent(secret).toLowerCase(), caseless: true });
+  forms.push({ encoding: "URL-encoded", text: [...bytes].map((b) => `%${b.toString(16).padStart(2, "0")}`).join(""), caseless: true });
+  forms.push({ encoding: "reversed", text: [...secret].reverse().join(""), caseless: false });
+  const seen = new Set<string>();
+  return forms.filter((form) => {
+    const key = `${form.caseless}:${form.text}`;
+    if (form.text.length < MIN_KNOWN_SECRET_LENGTH || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export interface SecretScanOptions {
   /** Values that must never be committed (configured tokens, the student secret). */
   readonly knownSecrets?: readonly string[];
@@ -37,18 +65,25 @@ export interface SecretScanOptions {
  */
 export async function scanSecrets(files: GateFiles, options: SecretScanOptions = {}): Promise<GateDecision[]> {
   const decisions: GateDecision[] = [];
-  const known = (options.knownSecrets ?? []).filter((secret) => secret.length >= MIN_KNOWN_SECRET_LENGTH);
+  const known = (options.knownSecrets ?? []).filter((secret) => secret.length >= MIN_KNOWN_SECRET_LENGTH).map(secretSpellings);
   let scanned = 0;
 
   for (const [path, content] of files) {
     if (options.maxFileBytes !== undefined && content.length > options.maxFileBytes) continue;
     const text = isTextFile(path, content) ? content.toString("utf8") : undefined;
 
-    known.forEach((secret, index) => {
-      const at = content.indexOf(secret);
-      if (at === -1) return;
-      const where = text === undefined ? `byte ${at}` : `line ${lineAndColumn(text, text.indexOf(secret)).line}`;
-      decisions.push({ rule: RULE, passed: false, severity: "block", detail: `configured secret #${index + 1} appears in ${path} at ${where}; remove it`, path });
+    // latin1 keeps one character per byte, so an index is a byte offset in binary files too.
+    const raw = content.toString("latin1");
+    const lower = raw.toLowerCase();
+    known.forEach((spellings, index) => {
+      for (const spelling of spellings) {
+        const at = (spelling.caseless ? lower : raw).indexOf(spelling.caseless ? spelling.text.toLowerCase() : spelling.text);
+        if (at === -1) continue;
+        const where = text === undefined ? `byte ${at}` : `line ${lineAndColumn(raw, at).line}`;
+        const how = spelling.encoding === "verbatim" ? "" : ` ${spelling.encoding}`;
+        decisions.push({ rule: RULE, passed: false, severity: "block", detail: `configured secret #${index + 1} appears${how} in ${path} at ${where}; remove it`, path });
+        return;
+      }
     });
 
     if (text === undefined) continue;

@@ -1,10 +1,10 @@
-import { timingSafeEqual, createHash } from "node:crypto";
-import { AuthenticationError } from "../domain/errors.ts";
+import { AuthenticationError, RoundConflictError } from "../domain/errors.ts";
+import { createSecretMatcher } from "../domain/secret-matcher.ts";
 import type { EventMap, EventName } from "../events/event-map.ts";
 import type { EventBus } from "../ports/event-bus.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { AcceptRoundResult, Store } from "../ports/store.ts";
-import { parseTaskRequest } from "./parse-task-request.ts";
+import { parseTaskRequest, presentedSecret } from "./parse-task-request.ts";
 import { repositoryNameFor } from "./repository-name.ts";
 
 export interface AcceptTaskDeps {
@@ -32,18 +32,16 @@ export interface AcceptedTask extends AcceptRoundResult {
  */
 export const eventsStoredWithTheRound: ReadonlySet<EventName> = new Set<EventName>(["round-accept"]);
 
-/** Hashing first gives equal-length inputs, so the comparison time says nothing about the secret. */
-const digest = (value: string) => createHash("sha256").update(value).digest();
-
 /**
  * Intake: validate, authenticate, then store task + round + job in one transaction. Nothing is
- * written unless every check passed. Throws ValidationError or AuthenticationError.
+ * written unless every check passed. Throws ValidationError, AuthenticationError or RoundConflictError.
  */
 export function createAcceptTask(deps: AcceptTaskDeps): (body: unknown) => Promise<AcceptedTask> {
-  const expectedDigest = digest(deps.studentSecret);
+  const secretMatches = createSecretMatcher(deps.studentSecret);
   return async (body) => {
-    const { request, secret } = parseTaskRequest(body, deps);
-    if (!timingSafeEqual(digest(secret), expectedDigest)) throw new AuthenticationError();
+    // The secret first: a stranger's attachments are never decoded.
+    if (!secretMatches(presentedSecret(body))) throw new AuthenticationError();
+    const { request } = parseTaskRequest(body, deps);
     const now = deps.clock.now();
     const acceptEvent = (taskId: string): EventMap["round-accept"] => ({ taskId, task: request.task, round: request.round, nonce: request.nonce });
     const result = await deps.store.acceptRound({
@@ -54,6 +52,8 @@ export function createAcceptTask(deps: AcceptTaskDeps): (body: unknown) => Promi
       // Kept with the round itself (see eventsStoredWithTheRound), then announced on the bus.
       firstEvents: (accepted) => [{ name: "round-accept", at: now, payload: acceptEvent(accepted.taskId) }],
     });
+    // A retry repeats its body; another body under the same key is a different request, not a retry.
+    if (result.storedRequestDiffers) throw new RoundConflictError(`task ${request.task} round ${request.round} nonce ${request.nonce}`);
     if (result.created) {
       deps.events.emit("round-accept", result.roundId, acceptEvent(result.taskId));
       deps.onAccepted();

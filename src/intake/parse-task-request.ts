@@ -11,6 +11,20 @@ export interface ParsedTaskRequest {
 }
 
 /**
+ * The secret a request body presents, read before anything else is validated or decoded, so a
+ * stranger's request costs no more than a hash (intake order: size → JSON → secret → fields →
+ * attachments). Throws ValidationError when the body is not an object or has no string secret.
+ */
+export function presentedSecret(body: unknown): string {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new ValidationError([{ path: "(body)", message: "must be a JSON object" }]);
+  }
+  const secret = (body as { secret?: unknown }).secret;
+  if (typeof secret !== "string") throw new ValidationError([{ path: "secret", message: "must be a string" }]);
+  return secret;
+}
+
+/**
  * Validates a request body completely — shape, URL, every attachment's name and data — so that
  * a request is either accepted whole or refused with the list of what is wrong.
  */

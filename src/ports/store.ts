@@ -18,7 +18,7 @@ export interface Store {
    * Accepts a round in ONE transaction: creates the task if it is new (choosing a unique repository
    * name from `repoNameCandidate`), inserts the round and inserts its job into the `jobs` table.
    * A repeat of the same (task, round, nonce) writes nothing and returns the existing ids with
-   * `created: false`. A new round's `firstEvents` are stored in the same transaction.
+   * `created: false`, and `storedRequestDiffers` when the stored request is not this one. A new round's `firstEvents` are stored in the same transaction.
    *
    * The round's repository (`RoundRecord.repoName`): a round 1 of a new task gets the task's
    * repository name; a round 1 with a new nonce for a task that already has a round 1 gets a fresh
@@ -96,6 +96,8 @@ export interface AcceptRoundInput {
 
 export interface AcceptRoundResult {
   readonly created: boolean;
+  /** True only for a repeat whose stored request differs from this one (a reused nonce, not a retry). */
+  readonly storedRequestDiffers: boolean;
   readonly taskId: string;
   readonly roundId: string;
   readonly jobId: string;

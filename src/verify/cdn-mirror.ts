@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { contentTypeFor } from "../domain/content-type.ts";
 import * as tar from "tar";
 import { BriefwrightError, describeError } from "../domain/errors.ts";
 import { compareVersions, isCdnUrl, isExactVersion, parseCdnUrl, type NpmFileRequest } from "./cdn-url.ts";
+import { trimCdnCache } from "./trim-cdn-cache.ts";
 
 /**
  * Answers requests for public CDN URLs (jsDelivr, unpkg, cdnjs and a few others) from the npm
@@ -67,6 +68,8 @@ export interface CdnMirrorSettings {
   readonly unavailableTtlMs?: number;
   /** Time limit for one npm client run (ms, default 120 s). */
   readonly npmTimeoutMs?: number;
+  /** Size the package folders are trimmed to after each new package, least recently used first (default 512 MiB). */
+  readonly maxCacheBytes?: number;
 }
 
 /** The mirror could not produce a package (internal; surfaces as a MirrorResponse). */
@@ -112,6 +115,7 @@ export function createCdnMirror(settings: CdnMirrorSettings): CdnMirror {
   const registryArgs = settings.registry ? [`--registry=${settings.registry}`] : [];
 
   const counters = { packs: 0, views: 0, served: 0, missed: 0 };
+  const maxCacheBytes = settings.maxCacheBytes ?? 512 * 1024 * 1024;
   const resolvedRanges = new Map<string, { version: string; at: number }>();
   const rangeFlights = new Map<string, Promise<string>>();
   const packageDirs = new Map<string, string>();
@@ -285,6 +289,8 @@ export function createCdnMirror(settings: CdnMirrorSettings): CdnMirror {
           if (!(await isDirectory(target))) throw error;
         }
         packageDirs.set(key, target);
+        const evicted = await trimCdnCache(cacheDir, maxCacheBytes, [target]);
+        for (const [otherKey, dir] of packageDirs) if (evicted.includes(dir)) packageDirs.delete(otherKey);
         return target;
       } catch (error) {
         if (error instanceof CdnMirrorError) throw error;
@@ -353,6 +359,9 @@ export function createCdnMirror(settings: CdnMirrorSettings): CdnMirror {
   async function serve(request: NpmFileRequest): Promise<MirrorResponse> {
     const version = await resolveVersion(request.name, request.range);
     const dir = await packageDir(request.name, version);
+    // The folder's mtime is its last use, for trimCdnCache's least-recently-used order.
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => undefined);
     const wanted = request.paths.every((p) => p === "") ? await defaultEntry(dir, request.cdn) : request.paths.filter((p) => p !== "");
     // jsDelivr minifies on the fly (`x.min.js` for a package that only ships `x.js`); serving
     // the unminified file behaves the same in the page.

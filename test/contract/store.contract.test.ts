@@ -90,8 +90,12 @@ describe.each(storeDialects)("Store contract on $name", (dialect) => {
 
     it("is idempotent on (task, round, nonce): a repeat writes nothing and returns the same ids", async () => {
       const first = await store.acceptRound(accept());
+      expect(first.storedRequestDiffers).toBe(false);
+      const retry = await store.acceptRound(accept({}, { now: 1_500_000_000 }));
+      expect(retry).toEqual({ ...first, created: false, storedRequestDiffers: false });
       const repeat = await store.acceptRound(accept({ brief: "a different brief" }, { now: 2_000_000_000 }));
-      expect(repeat).toEqual({ ...first, created: false });
+      // Nothing written either way; the caller refuses the reused nonce (409).
+      expect(repeat).toEqual({ ...first, created: false, storedRequestDiffers: true });
       expect(await store.counts()).toEqual({ tasks: 1, rounds: 1, jobs: 1 });
       const round = await store.getRound(first.roundId);
       expect(round?.request.brief).toBe(request().brief);

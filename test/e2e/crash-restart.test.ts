@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startFakeLlm, type FakeLlm } from "../../src/fake-llm/start-fake-llm.ts";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.ts";
 import { freePort } from "../support/free-port.ts";
-import { cloneAt, git, loadTaskRequest, repoRoot, serviceEnv, studentSecret } from "../support/service-harness.ts";
+import { cloneAt, git, loadTaskRequest, repoRoot, serviceEnv, studentSecret, apiKeyHeaders } from "../support/service-harness.ts";
 import { storeDialects, type TestDatabase } from "../support/store-dialects.ts";
 
 // Done-when 4 of the foundation issue: SIGKILL while the model is thinking; the restarted
@@ -62,7 +62,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
       fixtures: [{ fixtures: [{ match: ["crash-restart-brief"], responses: [{ delay_ms: 60_000, files: { "index.html": page } }, { files: { "index.html": page } }] }] }],
     });
     receiver = await startCallbackReceiver();
-    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2", ROUND_DEADLINE_SECONDS: "120" });
+    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2", ROUND_DEADLINE_SECONDS: "120", PAGES_PORT: String(await freePort()) });
 
     const first = await startServiceProcess(env);
     children.push(first.child);
@@ -89,8 +89,8 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
     } finally {
       await clone.cleanup();
     }
-    const tasks = await fetch(`${second.url}/api/v1/tasks?task=crash-restart`).then((r) => r.json());
-    const detail = await fetch(`${second.url}/api/v1/tasks/${tasks.items[0].id}`).then((r) => r.json());
+    const tasks = await fetch(`${second.url}/api/v1/tasks?task=crash-restart`, { headers: apiKeyHeaders }).then((r) => r.json());
+    const detail = await fetch(`${second.url}/api/v1/tasks/${tasks.items[0].id}`, { headers: apiKeyHeaders }).then((r) => r.json());
     const round = detail.rounds[0];
     expect(round.status).toBe("succeeded");
     expect(round.stages.find((s: { name: string }) => s.name === "analyze").attempt).toBe(1);
@@ -103,7 +103,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
     database = await dialect.databaseUrl();
     llm = await startFakeLlm({ fixtures: [{ fixtures: [{ match: ["live-resume-brief"], responses: [{ files: { "index.html": page } }] }] }] });
     receiver = await startCallbackReceiver();
-    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2" });
+    const env = serviceEnv(database, llm.url, await freePort(), { JOB_LEASE_SECONDS: "2", PAGES_PORT: String(await freePort()) });
 
     const first = await startServiceProcess(env);
     children.push(first.child);
@@ -113,7 +113,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
     // would report again after restart: a report counts as delivered once acknowledged.)
     await receiver.waitFor((r) => r.body.nonce === request.nonce, 60_000);
     for (let i = 0; i < 500; i++) {
-      const detail = await fetch(`${first.url}/api/v1/tasks/${taskId}`).then((r) => r.json());
+      const detail = await fetch(`${first.url}/api/v1/tasks/${taskId}`, { headers: apiKeyHeaders }).then((r) => r.json());
       if (detail.rounds[0].status === "succeeded") break;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -126,7 +126,7 @@ describe.each(storeDialects)("crash and restart on $name", (dialect) => {
     let round: { live_check: { passed: boolean } | null; stages: { name: string; status: string; started_at: string }[] } | undefined;
     for (let i = 0; i < 300 && !round?.live_check; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      round = (await fetch(`${second.url}/api/v1/tasks/${taskId}`).then((r) => r.json())).rounds[0];
+      round = (await fetch(`${second.url}/api/v1/tasks/${taskId}`, { headers: apiKeyHeaders }).then((r) => r.json())).rounds[0];
     }
     expect(round?.live_check).toMatchObject({ passed: true });
     const stage = round!.stages.find((s) => s.name === "live-check")!;

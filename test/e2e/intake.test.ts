@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeDialects } from "../support/store-dialects.ts";
-import { sharedFixtures, startHarness, type Harness } from "../support/service-harness.ts";
+import { apiKeyHeaders, sharedFixtures, startHarness, type Harness } from "../support/service-harness.ts";
 
 // Done-when 3 of the foundation issue: idempotency and refusals that leave nothing behind.
 describe.each(storeDialects)("intake on $name", (dialect) => {
@@ -14,7 +14,7 @@ describe.each(storeDialects)("intake on $name", (dialect) => {
     await harness?.stop();
   });
 
-  const counts = () => harness.service.app.inject({ method: "GET", url: "/api/v1/tasks" }).then((r) => r.json().items.length as number);
+  const counts = () => harness.service.app.inject({ method: "GET", url: "/api/v1/tasks", headers: apiKeyHeaders }).then((r) => r.json().items.length as number);
 
   it("the same request twice makes one task, one commit and one report", async () => {
     const request = await harness.request("sum-of-sales-r1");

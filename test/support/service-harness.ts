@@ -19,6 +19,9 @@ const run = promisify(execFile);
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 export const studentSecret = "dev-secret-change-me";
+/** The API key of services under test; `get` sends it, raw fetches add `apiKeyHeaders`. */
+export const apiKey = "test-api-key-0123456789";
+export const apiKeyHeaders = { "x-api-key": apiKey } as const;
 
 export async function loadTaskRequest(name: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(join(sharedFixtures, "tasks", `${name}.json`), "utf8"));
@@ -54,6 +57,9 @@ export function serviceEnv(database: TestDatabase, llmUrl: string, port: number,
     DATA_DIR: database.dataDir,
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     STUDENT_SECRET: studentSecret,
+    API_KEY: apiKey,
+    // Any free port; a test that restarts the service passes a fixed one so page links stay valid.
+    PAGES_PORT: "0",
     LLM_BACKEND: "vllm",
     VLLM_ENDPOINT: `${llmUrl}/v1`,
     VLLM_MODEL: "scripted",
@@ -79,7 +85,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${service.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: { ...apiKeyHeaders, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await response.text();

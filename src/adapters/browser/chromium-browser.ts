@@ -1,5 +1,8 @@
 import { chromium, type Browser as PlaywrightBrowser, type BrowserContext, type Page, type Request, type Route } from "playwright-core";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { describeError } from "../../domain/errors.ts";
+import { isPrivateAddress } from "../../net/outbound-url-guard.ts";
 import {
   BrowserError,
   NavigationError,
@@ -30,10 +33,44 @@ export interface ChromiumBrowserSettings {
   readonly prewarm?: boolean;
   /** Extra command-line switches, after the defaults. */
   readonly extraArgs?: readonly string[];
+  /**
+   * Let pages reach loopback, private and link-local addresses (ALLOW_PRIVATE_URLS; default
+   * false). Either way a page reaches its own origin (the candidate server, the Pages host).
+   */
+  readonly allowPrivateUrls?: boolean;
+  /**
+   * Run Chromium's own sandbox. Default: when not root — Chromium refuses to start its sandbox
+   * as root, so there the renderer runs unsandboxed (see SECURITY.md).
+   */
+  readonly sandbox?: boolean;
 }
 
 // Matches every http(s) URL not on a loopback host, so local requests are never intercepted.
 const outsideUrl = /^(?:https?|wss?):\/\/(?!(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d+)?(?:[/?#]|$))/i;
+// Every http(s) and WebSocket URL: when private addresses are refused, local ones are looked at too.
+const anyUrl = /^(?:https?|wss?):\/\//i;
+
+/**
+ * Whether a page may not reach `url`: a loopback, private or link-local address (literal, a
+ * localhost name, or a name resolving to one) that is not the page's own origin. Names are
+ * resolved here, before Chromium resolves them again: a rebinding name still has that window,
+ * which `VERIFY_BLOCK_OUTSIDE` closes (no outside name resolves at all then).
+ */
+async function isForbiddenPrivate(url: string, ownOrigins: ReadonlySet<string>): Promise<boolean> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const origin = parsed.origin.replace(/^ws/, "http");
+  if (ownOrigins.has(origin)) return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, "").replace(/\.+$/, "").toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (isIP(host)) return isPrivateAddress(host);
+  const addresses = await lookup(host, { all: true }).catch(() => []);
+  return addresses.some((entry) => isPrivateAddress(entry.address));
+}
 
 /**
  * A counting semaphore whose waiters can give up (time or abort). A released slot is handed
@@ -112,11 +149,13 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
   const launchTimeoutMs = settings.launchTimeoutMs ?? 30_000;
   const slots = createSemaphore(Math.max(1, settings.maxContexts ?? 4));
   const prewarm = settings.prewarm ?? true;
+  const allowPrivate = settings.allowPrivateUrls ?? false;
+  const sandbox = settings.sandbox ?? process.getuid?.() !== 0;
 
   const args = [
     "--headless",
-    // We run as root in containers; the sandbox cannot start there.
-    "--no-sandbox",
+    // As root (containers) Chromium cannot start its sandbox; anywhere else it runs.
+    ...(sandbox ? [] : ["--no-sandbox"]),
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
@@ -136,7 +175,7 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
 
   function launch(): Promise<PlaywrightBrowser> {
     const attempt: Promise<PlaywrightBrowser> = chromium
-      .launch({ executablePath, headless: true, args, timeout: launchTimeoutMs, chromiumSandbox: false })
+      .launch({ executablePath, headless: true, args, timeout: launchTimeoutMs, chromiumSandbox: sandbox })
       .then((launched) => {
         // A crashed or killed browser is replaced on the next use, not mid-run.
         launched.on("disconnected", () => {
@@ -168,9 +207,20 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
     }
   }
 
-  async function routeOutside(route: Route, request: Request, emit: (event: PageEvent) => void): Promise<void> {
+  async function routeOutside(route: Route, request: Request, emit: (event: PageEvent) => void, ownOrigins: ReadonlySet<string>): Promise<void> {
     const url = request.url();
     try {
+      // CDN requests never leave (the mirror answers), and blocked outside ones need no lookup.
+      const decidedElsewhere = (mirror?.handles(url) ?? false) || (blockOutside && outsideUrl.test(url));
+      if (!allowPrivate && !decidedElsewhere && (await isForbiddenPrivate(url, ownOrigins))) {
+        emit({ type: "request-routed", url, outcome: "blocked", detail: "private, loopback and link-local addresses are refused during verification" });
+        await route.abort("blockedbyclient");
+        return;
+      }
+      if (!outsideUrl.test(url)) {
+        await route.continue();
+        return;
+      }
       if (mirror?.handles(url)) {
         if (request.method() === "OPTIONS") {
           await route.fulfill({ status: 204, headers: { "access-control-allow-origin": "*", "access-control-allow-headers": "*", "access-control-allow-methods": "GET, HEAD, OPTIONS" } });
@@ -211,7 +261,7 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
     }
   }
 
-  function wrapPage(page: Page, listeners: Set<(event: PageEvent) => void>): BrowserPage {
+  function wrapPage(page: Page, listeners: Set<(event: PageEvent) => void>, ownOrigins: Set<string>): BrowserPage {
     const emit = (event: PageEvent) => {
       for (const listener of listeners) listener(event);
     };
@@ -255,6 +305,12 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
 
       async goto(url, { timeoutMs }): Promise<NavigationResult> {
         const started = Date.now();
+        // The page's own server (candidate server, Pages host) is the one local address it may use.
+        try {
+          ownOrigins.add(new URL(url).origin);
+        } catch {
+          // Not a URL: page.goto below says so.
+        }
         let response;
         try {
           response = await page.goto(url, { waitUntil: "commit", timeout: timeoutMs });
@@ -315,6 +371,8 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
     readonly context: BrowserContext;
     readonly page: Page;
     readonly listeners: Set<(event: PageEvent) => void>;
+    /** Origins navigated to by the verifier itself, reachable whatever their address. */
+    readonly ownOrigins: Set<string>;
   }
 
   /** A fresh context with its routes and one blank page, ready for a run. */
@@ -336,15 +394,28 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
       const emit = (event: PageEvent) => {
         for (const listener of listeners) listener(event);
       };
-      await context.route(outsideUrl, (route, request) => routeOutside(route, request, emit));
-      if (blockOutside) {
+      const ownOrigins = new Set<string>();
+      await context.route(allowPrivate ? outsideUrl : anyUrl, (route, request) => routeOutside(route, request, emit, ownOrigins));
+      if (!allowPrivate) {
+        await context.routeWebSocket(anyUrl, async (socket) => {
+          const url = socket.url();
+          const privateRefused = !(blockOutside && outsideUrl.test(url)) && (await isForbiddenPrivate(url, ownOrigins));
+          if (privateRefused || (blockOutside && outsideUrl.test(url))) {
+            const detail = privateRefused ? "private, loopback and link-local addresses are refused during verification" : "outside WebSockets are blocked during verification";
+            emit({ type: "request-routed", url, outcome: "blocked", detail });
+            void socket.close({ code: 1008, reason: "blocked during verification" });
+            return;
+          }
+          socket.connectToServer();
+        });
+      } else if (blockOutside) {
         await context.routeWebSocket(outsideUrl, (socket) => {
           emit({ type: "request-routed", url: socket.url(), outcome: "blocked", detail: "outside WebSockets are blocked during verification" });
           void socket.close({ code: 1008, reason: "blocked during verification" });
         });
       }
       const page = await context.newPage();
-      return { context, page, listeners };
+      return { context, page, listeners, ownOrigins };
     } catch (cause) {
       contexts.delete(context);
       await context.close().catch(() => undefined);
@@ -387,7 +458,7 @@ export function createChromiumBrowser(settings: ChromiumBrowserSettings = {}): B
         session = await takeSession();
         signal?.addEventListener("abort", onAbort, { once: true });
         if (options.viewport) await session.page.setViewportSize(options.viewport);
-        const result = await fn(wrapPage(session.page, session.listeners));
+        const result = await fn(wrapPage(session.page, session.listeners, session.ownOrigins));
         signal?.throwIfAborted();
         return result;
       } catch (error) {

@@ -8,6 +8,8 @@ import { createLocalForge } from "./local-forge.ts";
 export interface ForgeDeps {
   /** Where the local forge keeps its bare repositories (its git and Pages hosts serve them). */
   readonly reposDir: string;
+  /** Base URL of the local forge's Pages listener (its own origin, never the API's). */
+  readonly pagesPublicUrl?: string;
   readonly clock: Clock;
   readonly onRetry?: GitHubForgeSettings["onRetry"];
   readonly fetch?: typeof fetch;
@@ -15,7 +17,7 @@ export interface ForgeDeps {
 
 /** The forge `FORGE` names, built from the config. */
 export function createForge(config: Config, deps: ForgeDeps): Forge {
-  if (config.forge.kind === "local") return createLocalForge({ reposDir: deps.reposDir, publicUrl: config.publicUrl, clock: deps.clock });
+  if (config.forge.kind === "local") return createLocalForge({ reposDir: deps.reposDir, publicUrl: config.publicUrl, ...(deps.pagesPublicUrl ? { pagesPublicUrl: deps.pagesPublicUrl } : {}), clock: deps.clock });
   const github = config.forge.github;
   return createGitHubForge({
     apiUrl: github.apiUrl,

@@ -38,6 +38,8 @@ export interface LocalForgeSettings {
   readonly reposDir: string;
   /** Base URL the API is reachable at, without a trailing slash (one is tolerated). */
   readonly publicUrl: string;
+  /** Base URL of the Pages host (its own origin, see pages-server.ts). Default: `publicUrl`. */
+  readonly pagesPublicUrl?: string;
   /** Branch commits go to and Pages serves. Default `main`. */
   readonly defaultBranch?: string;
   /** Commit dates and retry pauses; injectable for tests. Default: the system clock. */
@@ -60,6 +62,7 @@ const capabilities: ForgeCapabilities = Object.freeze({
 export function createLocalForge(settings: LocalForgeSettings): Forge {
   const reposDir = resolve(settings.reposDir);
   const publicUrl = settings.publicUrl.replace(/\/+$/, "");
+  const pagesPublicUrl = (settings.pagesPublicUrl ?? settings.publicUrl).replace(/\/+$/, "");
   const branch = settings.defaultBranch ?? "main";
   const clock = settings.clock ?? systemClock;
   if (!isValidBranchName(branch)) {
@@ -74,7 +77,7 @@ export function createLocalForge(settings: LocalForgeSettings): Forge {
     return {
       name,
       repoUrl: `${publicUrl}/git/${name}`,
-      pagesUrl: `${publicUrl}/pages/${name}/`,
+      pagesUrl: `${pagesPublicUrl}/pages/${name}/`,
       defaultBranch: branch,
     };
   }

@@ -97,7 +97,7 @@ export function prepareWriteStatements(db: Kysely<DatabaseSchema>, capabilities:
     ),
     mirrorTaskStatus: prepareQuery((p: { taskId: string; now: number }) => mirrorTaskStatusQuery(db, p.taskId, p.now)),
     roundIdByKey: prepareQuery((p: { taskId: string; round: number; nonce: string }) =>
-      db.selectFrom("rounds").select("id").where("task_id", "=", p.taskId).where("round", "=", p.round).where("nonce", "=", p.nonce),
+      db.selectFrom("rounds").select(["id", "request_json"]).where("task_id", "=", p.taskId).where("round", "=", p.round).where("nonce", "=", p.nonce),
     ),
     jobIdByKey: prepareQuery((p: { jobKey: string }) => db.selectFrom("jobs").select("id").where("job_key", "=", p.jobKey)),
     // LIKE narrows the read; the exact match happens in freeRepoName (SQLite's LIKE ignores ASCII case).
@@ -173,7 +173,7 @@ export async function acceptRoundIn(
   });
   // A new task was inserted with this round's status already; an old one may have a later round.
   if (!task.created) await runner.run(statements.mirrorTaskStatus, { taskId: task.id, now });
-  const accepted = { created: true, taskId: task.id, roundId, jobId };
+  const accepted = { created: true, storedRequestDiffers: false, taskId: task.id, roundId, jobId };
   const events = input.firstEvents?.(accepted);
   if (events && events.length > 0) await insertEvents(runner, statements, roundId, 0, events);
   return accepted;
@@ -259,7 +259,8 @@ async function existingRound(
   if (!round) throw new StoreError(`accept round: the round of ${request.task}/${request.round}/${request.nonce} vanished`);
   const job = await runner.first(statements.jobIdByKey, { jobKey: runRoundJobKey(round.id) });
   if (!job) throw new StoreError(`accept round: round ${round.id} exists without its job`);
-  return { created: false, taskId, roundId: round.id, jobId: job.id };
+  // The request was stored as JSON.stringify of the same shape, so equal requests give equal text.
+  return { created: false, storedRequestDiffers: round.request_json !== JSON.stringify(request), taskId, roundId: round.id, jobId: job.id };
 }
 
 /** The smallest of `candidate`, `candidate-2`, `candidate-3` … that was never given out. */

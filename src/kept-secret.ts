@@ -3,12 +3,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * The configured STUDENT_SECRET, or one kept in `<dataDir>/student-secret`, generated on first
- * start. `generated` tells the caller to show it once (and only then).
+ * A configured secret, or one kept in `<dataDir>/<fileName>`, generated on first start (the
+ * student secret, the API key). `generated` tells the caller to show it once (and only then).
  */
-export function resolveStudentSecret(configured: string | undefined, dataDir: string): { secret: string; generated: boolean; path?: string } {
+export function resolveKeptSecret(configured: string | undefined, dataDir: string, fileName: string): { secret: string; generated: boolean; path?: string } {
   if (configured) return { secret: configured, generated: false };
-  const path = join(dataDir, "student-secret");
+  const path = join(dataDir, fileName);
   try {
     const stored = readFileSync(path, "utf8").trim();
     if (stored.length >= 8) return { secret: stored, generated: false, path };
