@@ -141,28 +141,21 @@ const boolean = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+function isHttpUrl(value: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 const httpUrl = z
   .string()
   .trim()
-  .refine((v) => {
-    try {
-      return ["http:", "https:"].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, "must be an http(s) URL")
+  .refine(isHttpUrl, "must be an http(s) URL")
   .transform((v) => v.replace(/\/+$/, ""));
 
-const proxyUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      return ["http:", "https:"].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, "must be an http(s) proxy URL such as http://proxy.internal:3128");
+const proxyUrl = z.string().trim().refine(isHttpUrl, "must be an http(s) proxy URL such as http://proxy.internal:3128");
 
 /** Each variable: its schema and default. Keys are the environment variable names. */
 const schema = z.object({

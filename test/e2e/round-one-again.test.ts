@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeDialects } from "../support/store-dialects.ts";
-import { cloneAt, git, sharedFixtures, startHarness, type Harness } from "../support/service-harness.ts";
+import { apiKeyHeaders, cloneAt, git, sharedFixtures, startHarness, type Harness } from "../support/service-harness.ts";
 
 // Issue 9, part 8 (and done-when 6): the course re-sent round 1 with new nonces and graded only a
 // repository created after the request. A round 1 with a new nonce builds afresh in a new
@@ -55,10 +55,10 @@ describe(`round 1 again with a new nonce on ${dialect.name}`, () => {
     expect(await fetch(report2.pages_url!).then((r) => r.status)).toBe(200);
 
     // The same nonce again is a duplicate: the same round, no new job.
-    const jobsBefore = (await harness.service.app.inject({ method: "GET", url: "/health" })).json().queue.jobs;
+    const jobsBefore = (await harness.service.app.inject({ method: "GET", url: "/health", headers: apiKeyHeaders })).json().queue.jobs;
     const repeat = await harness.post(again);
     expect(repeat.body).toMatchObject({ task_id: ack1.body.task_id, round_id: ack2.body.round_id, duplicate: true });
-    expect((await harness.service.app.inject({ method: "GET", url: "/health" })).json().queue.jobs).toEqual(jobsBefore);
+    expect((await harness.service.app.inject({ method: "GET", url: "/health", headers: apiKeyHeaders })).json().queue.jobs).toEqual(jobsBefore);
 
     // Round 2 revises the newest round 1's repository.
     const second = await harness.request("sum-of-sales-r2");

@@ -114,7 +114,7 @@ describe("fetch_url tool", () => {
     }
     expect(reasons.scheme).toMatch(/scheme/);
     expect(reasons.traversal).toMatch(/not a safe relative path/);
-    expect(reasons.git).toMatch(/hidden/);
+    expect(reasons.git).toMatch(/\.git segment/);
     expect(reasons.licence).toMatch(/written for you/);
     expect(reasons.attachment).toMatch(/written for you/);
     expect(reasons.big).toMatch(/cap/);
