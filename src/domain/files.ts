@@ -20,3 +20,6 @@ export function loadFileTree(stored: StoredFileTree): Map<string, Buffer> {
 export function textFileTree(files: Readonly<Record<string, string>>): Map<string, Buffer> {
   return new Map(Object.entries(files).map(([path, text]) => [path, Buffer.from(text, "utf8")]));
 }
+
+/** The marker that makes GitHub Pages publish a tree as committed (no Jekyll); briefwright writes it. */
+export const NO_JEKYLL = ".nojekyll";

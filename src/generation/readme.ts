@@ -26,6 +26,7 @@ const describers: Array<[RegExp, (path: string) => string]> = [
 function describe(path: string, attachments: ReadonlySet<string>): string {
   if (attachments.has(path)) return "an attachment from the brief, committed unchanged";
   if (path === "LICENSE") return "the MIT licence";
+  if (path === ".nojekyll") return "tells GitHub Pages to publish the files as they are (no Jekyll)";
   return describers.find(([pattern]) => pattern.test(posix.basename(path)))?.[1](path) ?? "a supporting file";
 }
 

@@ -1,3 +1,4 @@
+import { NO_JEKYLL } from "../domain/files.ts";
 import type { TaskRequest } from "../domain/task.ts";
 import { mitLicense } from "../generation/mit-license.ts";
 import { buildReadme } from "../generation/readme.ts";
@@ -40,7 +41,7 @@ function titleOf(files: ReadonlyMap<string, Buffer>, fallback: string): string {
 /**
  * The complete tree of the next commit: what is there, the model's files over it, the
  * attachments (but those the brief asks to change) and fetched files byte for byte, an MIT
- * LICENSE and a README covering every round.
+ * LICENSE, a `.nojekyll` and a README covering every round.
  */
 export function assemble(input: AssembleInput): Map<string, Buffer> {
   const files = new Map<string, Buffer>(input.current ?? []);
@@ -53,6 +54,9 @@ export function assemble(input: AssembleInput): Map<string, Buffer> {
     files.set(attachment.name, Buffer.from(attachment.base64, "base64"));
   }
   files.set("LICENSE", Buffer.from(mitLicense(new Date(input.acceptedAt).getUTCFullYear(), input.licenseHolder)));
+  // GitHub Pages runs Jekyll on a branch build unless told not to: it would render `story.md` as
+  // HTML instead of serving the file the grader fetches, and hide `_`-folders. The sites are static.
+  files.set(NO_JEKYLL, Buffer.alloc(0));
   const readme = buildReadme({
     title: titleOf(files, input.request.task),
     pagesUrl: input.pagesUrl,

@@ -75,7 +75,7 @@ describe("fallbackBuild", () => {
   it("round 1: attachments byte for byte, LICENSE, a README saying what was asked and why, and a notice page", async () => {
     const built = await fallbackBuild(input());
     const files = loadFileTree(built.files);
-    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "data.csv", "index.html", "logo.png"]);
+    expect([...files.keys()].sort()).toEqual([".nojekyll", "LICENSE", "README.md", "data.csv", "index.html", "logo.png"]);
     expect(files.get("data.csv")!.equals(csv)).toBe(true);
     expect(files.get("logo.png")!.equals(png)).toBe(true);
     expect(files.get("LICENSE")!.toString()).toMatch(/^MIT License\n\nCopyright \(c\) 2025 Student\n[\s\S]*is hereby granted/);
@@ -110,7 +110,7 @@ describe("fallbackBuild", () => {
       }),
     );
     const files = loadFileTree(built.files);
-    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "app.js", "index.html"]);
+    expect([...files.keys()].sort()).toEqual([".nojekyll", "LICENSE", "README.md", "app.js", "index.html"]);
     expect(files.get("index.html")).toEqual(current.get("index.html"));
     expect(files.get("app.js")).toEqual(current.get("app.js"));
     expect(files.get("LICENSE")!.toString()).toContain("is hereby granted");
@@ -124,7 +124,7 @@ describe("fallbackBuild", () => {
     const built = await fallbackBuild(
       input({ attachments: [{ name: "config.txt", mimeType: "text/plain", bytes: leaky.length, base64: leaky.toString("base64") }] }),
     );
-    expect(Object.keys(built.files).sort()).toEqual(["LICENSE", "README.md", "index.html"]);
+    expect(Object.keys(built.files).sort()).toEqual([".nojekyll", "LICENSE", "README.md", "index.html"]);
     expect(built.fallback?.withheld).toEqual(["config.txt"]);
     const readme = Buffer.from(built.files["README.md"]!, "base64").toString();
     expect(readme).toContain("Left out because they look like they hold a secret: config.txt.");

@@ -1,3 +1,4 @@
+import { NO_JEKYLL } from "../domain/files.ts";
 import type { BuildContract } from "../domain/build-contract.ts";
 import { renderObligations } from "../domain/render-obligations.ts";
 import type { Check } from "../domain/check.ts";
@@ -87,7 +88,7 @@ function editSection(start: ReadonlyMap<string, Buffer>): string {
 export function editableFiles(files: ReadonlyMap<string, Buffer>, dataFiles: ReadonlySet<string>): Map<string, string> {
   const editable = new Map<string, string>();
   for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
-    if (path === "LICENSE" || path === "README.md" || dataFiles.has(path) || content.includes(0)) continue;
+    if (path === "LICENSE" || path === "README.md" || path === NO_JEKYLL || dataFiles.has(path) || content.includes(0)) continue;
     editable.set(path, content.toString("utf8"));
   }
   return editable;
@@ -96,7 +97,7 @@ export function editableFiles(files: ReadonlyMap<string, Buffer>, dataFiles: Rea
 function fileListing(files: ReadonlyMap<string, Buffer>, editable: ReadonlyMap<string, string>): string {
   const shown: string[] = [];
   for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
-    if (path === "LICENSE" || path === "README.md") continue;
+    if (path === "LICENSE" || path === "README.md" || path === NO_JEKYLL) continue;
     const text = editable.get(path);
     shown.push(text === undefined ? `## ${path}\n\n(${content.length} bytes, not shown; keep it)` : `## ${path}\n\n\`\`\`\n${text}\n\`\`\``);
   }

@@ -126,7 +126,7 @@ describe(`content rules end to end on ${dialect.name}`, () => {
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
       const paths = (await git(clone.dir, "ls-files")).split("\n").filter(Boolean);
-      expect(paths.sort()).toEqual(["LICENSE", "README.md", "about.md", "ethics.json", "index.html", "logo.svg", "stats.json", "story.md", "uid.txt"]);
+      expect(paths.sort()).toEqual([".nojekyll", "LICENSE", "README.md", "about.md", "ethics.json", "index.html", "logo.svg", "stats.json", "story.md", "uid.txt"]);
       const tree = new Map(await Promise.all(paths.map(async (path) => [path, await readFile(join(clone.dir, path))] as const)));
       expect(tree.get("uid.txt")!.equals(uid)).toBe(true);
       const contract = buildContract({ brief, checks: normalizeChecks(checks), attachments: [] });
@@ -137,9 +137,14 @@ describe(`content rules end to end on ${dialect.name}`, () => {
         if (check.on === "files") expect(check.result, id).toMatchObject({ passed: true });
       }
 
-      // Pages serves every file, byte for byte, with its content type.
+      // Pages serves every file, byte for byte, with its content type; like GitHub Pages, it
+      // publishes no dot-file (the .nojekyll marker only tells it to skip Jekyll).
       for (const path of paths) {
         const response = await fetch(new URL(path, report.pages_url));
+        if (path.startsWith(".")) {
+          expect(response.status, path).toBe(404);
+          continue;
+        }
         expect(response.status, path).toBe(200);
         expect(response.headers.get("content-type"), path).toBe(contentTypeFor(path));
         expect(Buffer.from(await response.arrayBuffer()).equals(tree.get(path)!), path).toBe(true);

@@ -59,7 +59,7 @@ describe(`never silent on ${dialect.name}`, () => {
 
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
-      expect((await git(clone.dir, "ls-files")).split("\n").sort()).toEqual(["LICENSE", "README.md", "data.csv", "index.html"]);
+      expect((await git(clone.dir, "ls-files")).split("\n").sort()).toEqual([".nojekyll", "LICENSE", "README.md", "data.csv", "index.html"]);
       const attachment = (request.attachments as { name: string; url: string }[])[0]!;
       expect((await readFile(join(clone.dir, "data.csv")).then((b) => b.equals(decodeDataUri(attachment.url, 1 << 20).content)))).toBe(true);
       expect(await readFile(join(clone.dir, "LICENSE"), "utf8")).toContain("Permission is hereby granted, free of charge");
@@ -107,7 +107,7 @@ describe(`never silent on ${dialect.name}`, () => {
 
     const clone = await cloneAt(String(received.body.repo_url), String(received.body.commit_sha));
     try {
-      expect((await git(clone.dir, "ls-files")).split("\n").sort()).toEqual(["LICENSE", "README.md", "data.csv", "index.html"]);
+      expect((await git(clone.dir, "ls-files")).split("\n").sort()).toEqual([".nojekyll", "LICENSE", "README.md", "data.csv", "index.html"]);
       expect(await readFile(join(clone.dir, "README.md"), "utf8")).toContain("no language model is configured");
     } finally {
       await clone.cleanup();
@@ -145,7 +145,7 @@ describe(`never silent on ${dialect.name}`, () => {
     expect(harness.llm.requests.filter((r) => r.fileProducing)).toHaveLength(2);
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
-      expect((await git(clone.dir, "ls-files")).split("\n").sort()).toEqual(["LICENSE", "README.md", "data.csv", "index.html"]);
+      expect((await git(clone.dir, "ls-files")).split("\n").sort()).toEqual([".nojekyll", "LICENSE", "README.md", "data.csv", "index.html"]);
       expect(await git(clone.dir, "log", "--all", "-p")).not.toContain(token);
       expect(await readFile(join(clone.dir, "README.md"), "utf8")).toContain("the safety gate blocked every answer the model gave");
     } finally {

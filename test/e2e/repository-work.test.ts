@@ -192,7 +192,7 @@ describe(`repository work end to end on ${dialect.name}`, () => {
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
       const paths = (await git(clone.dir, "ls-files")).split("\n").filter(Boolean).sort();
-      expect(paths).toEqual([".github/workflows/ci.yml", ".gitignore", "LICENSE", "README.md", "data.csv", "data.xlsx", "execute.py", "index.html"]);
+      expect(paths).toEqual([".github/workflows/ci.yml", ".gitignore", ".nojekyll", "LICENSE", "README.md", "data.csv", "data.xlsx", "execute.py", "index.html"]);
       const committed = async (path: string) => readFile(join(clone.dir, path));
       expect((await committed("execute.py")).toString()).toBe(fixedScript);
       expect((await committed("execute.py")).toString()).not.toBe(buggyScript);
