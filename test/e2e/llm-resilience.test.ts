@@ -311,10 +311,10 @@ describe(`LLM fallback chain on ${dialect.name}`, () => {
     const clone = await cloneAt(report.repo_url!, report.commit_sha!);
     try {
       leaks("repository history", await git(clone.dir, "log", "-p", "--all"));
-      // And the Pages site: every committed file as served.
+      // And the Pages site: every committed file as served (like GitHub Pages, no dot-file is published).
       for (const path of (await git(clone.dir, "ls-files")).split("\n").filter(Boolean)) {
         const served = await fetch(new URL(path, report.pages_url!));
-        expect(served.status, path).toBe(200);
+        expect(served.status, path).toBe(path.startsWith(".") ? 404 : 200);
         leaks(`pages ${path}`, await served.text());
       }
     } finally {
