@@ -246,9 +246,12 @@ function withDotEnv(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
 }
 
 /** Parses the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { cwd?: string; readDotEnv?: boolean } = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { cwd?: string; readDotEnv?: boolean; /** Command-line settings, e.g. `serve --port`: they win over both. */ overrides?: Readonly<Record<string, string>> } = {},
+): Config {
   const cwd = options.cwd ?? process.cwd();
-  const source = withLowerCaseProxies(options.readDotEnv === false ? env : withDotEnv(env, cwd));
+  const source = { ...withLowerCaseProxies(options.readDotEnv === false ? env : withDotEnv(env, cwd)), ...options.overrides };
   // Empty strings mean "unset", as in most shells' `VAR= cmd`.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);

@@ -1,10 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { startFakeLlm } from "../fake-llm/start-fake-llm.ts";
 import { startService } from "../main.ts";
+import { parseCommandArgs } from "./parse-command-args.ts";
+
+const DEMO_USAGE = `usage: briefwright demo [--once] [--port <n>]
+  --once      exit after both rounds are reported instead of serving on
+  --port <n>  port of the demo service (default 8000)`;
 
 const exampleDir = fileURLToPath(new URL("../../examples/demo/", import.meta.url));
 
@@ -14,7 +18,12 @@ const exampleDir = fileURLToPath(new URL("../../examples/demo/", import.meta.url
  * Keeps serving afterwards so the pages can be opened (Ctrl-C stops); `--once` exits instead.
  */
 export async function runDemoCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { once: { type: "boolean", default: false }, port: { type: "string", default: "8000" } } });
+  const parsed = parseCommandArgs(argv, { once: { type: "boolean", default: false }, port: { type: "string", default: "8000" } }, DEMO_USAGE);
+  if (parsed.help) {
+    process.stdout.write(`${DEMO_USAGE}\n`);
+    return;
+  }
+  const values = parsed.values as { once: boolean; port: string };
   const llm = await startFakeLlm({ fixtures: `${exampleDir}fixtures.json` });
   const reports: Array<Record<string, unknown>> = [];
   const receiver = createServer((req, res) => {

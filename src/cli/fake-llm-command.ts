@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
-import { ConfigError } from "../domain/errors.ts";
+import { CliUsageError } from "../domain/errors.ts";
 import { startFakeLlm } from "../fake-llm/start-fake-llm.ts";
+import { parseCommandArgs } from "./parse-command-args.ts";
 
 const USAGE =
   "usage: briefwright fake-llm --fixtures <file-or-dir> [--fixtures …] [--port <n>] [--host <addr>] [--require-key]";
@@ -10,21 +10,25 @@ const USAGE =
  * line it prints is what scripts wait for before pointing the product at it.
  */
 export async function runFakeLlmCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const parsed = parseCommandArgs(
+    argv,
+    {
       fixtures: { type: "string", multiple: true },
       port: { type: "string", default: "0" },
       host: { type: "string", default: "127.0.0.1" },
       "require-key": { type: "boolean", default: false },
     },
-    strict: true,
-    allowPositionals: false,
-  });
+    USAGE,
+  );
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const values = parsed.values as { fixtures?: string[]; port: string; host: string; "require-key": boolean };
   const fixtures = values.fixtures ?? [];
-  if (fixtures.length === 0) throw new ConfigError("--fixtures", `at least one fixture file or directory is required\n${USAGE}`);
+  if (fixtures.length === 0) throw new CliUsageError("--fixtures: at least one fixture file or directory is required", USAGE);
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError("--port", `must be 0…65535, got "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--port: must be 0…65535, got "${values.port}"`, USAGE);
 
   const fake = await startFakeLlm({ fixtures, port, host: values.host, requireKey: values["require-key"] });
   process.stdout.write(`fake-llm listening on ${fake.url}\n`);

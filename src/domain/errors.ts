@@ -25,6 +25,16 @@ export class ConfigError extends BriefwrightError {
   }
 }
 
+/** The command line named an unknown command or option, or a bad option value. */
+export class CliUsageError extends BriefwrightError {
+  /** The usage text of the command it concerns, printed after the message. */
+  readonly usage: string;
+  constructor(message: string, usage: string, options: { cause?: unknown } = {}) {
+    super("cli-usage", message, options);
+    this.usage = usage;
+  }
+}
+
 /** Input from outside (a request, a file from the model) broke a rule; `issues` lists each break. */
 export class ValidationError extends BriefwrightError {
   readonly issues: readonly ValidationIssue[];
