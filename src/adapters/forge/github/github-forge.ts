@@ -295,6 +295,7 @@ export function createGitHubForge(settings: GitHubForgeSettings): Forge {
           const commit = await commitTree(directory, { tree, parent, message, author: request.author, at: clock.now() }, mirrorsDir);
           const outcome = await withAccess(repo, (access) => pushCommit(directory, commit, branch, access));
           if (outcome === "pushed") return { commitSha: commit, created: true };
+          if (outcome === "unchanged") return { commitSha: commit, created: false };
           if (attempt >= MAX_PUSH_ATTEMPTS) {
             throw new ForgeError(`branch ${branch} of ${owner}/${name} kept moving; gave up after ${attempt} pushes`, {
               code: "forge-ref-contended",

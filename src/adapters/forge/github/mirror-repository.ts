@@ -19,7 +19,8 @@ export interface MirrorAccess {
   readonly home: string;
 }
 
-export type PushOutcome = "pushed" | "rejected";
+/** `unchanged`: the branch already was this commit (another writer pushed the identical one). */
+export type PushOutcome = "pushed" | "unchanged" | "rejected";
 
 /** Creates the bare mirror at `directory` if it is missing (race-safe: init elsewhere, rename in). */
 export async function ensureMirror(directory: string, home: string): Promise<void> {
@@ -50,10 +51,12 @@ export async function fetchMirror(directory: string, branch: string, access: Mir
  * (fetch and try again). A refusal for lack of permission is a ForgeError naming it.
  */
 export async function pushCommit(directory: string, commit: string, branch: string, access: MirrorAccess): Promise<PushOutcome> {
-  const result = await runAuthenticated(["push", "--quiet", "--porcelain", access.cloneUrl, `${commit}:refs/heads/${branch}`], directory, access, [0, 1, 128]);
+  // --porcelain without --quiet: its `=` flag says the branch already was this very commit.
+  const result = await runAuthenticated(["push", "--porcelain", access.cloneUrl, `${commit}:refs/heads/${branch}`], directory, access, [0, 1, 128]);
   if (result.exitCode === 0) {
     await runGit(["update-ref", `refs/heads/${branch}`, commit], { gitDir: directory, home: access.home });
-    return "pushed";
+    // Another writer pushed a byte-identical commit (same tree, parent, message and second) first.
+    return /^=\t/m.test(result.stdout.toString("utf8")) ? "unchanged" : "pushed";
   }
   const output = `${result.stdout.toString("utf8")}\n${result.stderr}`;
   if (/\[rejected\]|non-fast-forward|fetch first|stale info|\[remote rejected\].*(cannot lock|failed to update ref)/i.test(output) && !/workflow/i.test(output)) {
