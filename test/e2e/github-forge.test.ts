@@ -111,9 +111,13 @@ describe("GitHub forge end to end: a GitHub App installed on an organisation", (
   it("rounds 1 and 2: public repository, both commits pushed, Pages enabled once, reported after the host serves each commit", async () => {
     // Done-when 3, both ways a token dies: honestly, by the 8 s lifetime the rounds outlast
     // (replaced before expiry), and revoked right after round 2's push, mid-round (401, replaced).
+    let issuedAtRevocation = Number.POSITIVE_INFINITY;
     void double.control
       .waitFor(() => double.state.pushes.filter((push) => push.repository.toLowerCase() === `${ORG}/${REPO}`).length >= 2, 300_000)
-      .then(() => double.control.expireInstallationTokens(), () => undefined);
+      .then(() => {
+        issuedAtRevocation = double.state.installationTokensIssued.length;
+        double.control.expireInstallationTokens();
+      }, () => undefined);
 
     const reports = await runRounds(harness, [1, 2]);
     const repository = double.control.repository(ORG, REPO);
@@ -153,8 +157,12 @@ describe("GitHub forge end to end: a GitHub App installed on an organisation", (
     expect(double.control.requestsTo(`/repos/${ORG}/${REPO}/pages/builds`, "POST").some((r) => r.status === 201)).toBe(true);
     // Done-when 7: the rate-limited create waited and succeeded.
     expect(double.control.requestsTo(`/orgs/${ORG}/repos`, "POST").map((r) => r.status)).toEqual([403, 201]);
-    // Done-when 3: a request met the revoked token, new tokens followed, and round 2 still reported.
-    expect(double.state.requests.some((r) => r.status === 401)).toBe(true);
+    // Done-when 3: every token died mid-round 2, right after its push; round 2 still reported on a
+    // token obtained after that. Whether the next call met the dead token (401, replaced at once)
+    // or the 8 s token was already due for its early replacement depends on when the push landed
+    // in its lifetime; the 401 path alone is pinned in github-credentials.test.ts.
+    expect(issuedAtRevocation).toBeLessThan(Number.POSITIVE_INFINITY);
+    expect(double.state.installationTokensIssued.length).toBeGreaterThan(issuedAtRevocation);
     expect(double.state.installationTokensIssued.length).toBeGreaterThanOrEqual(3);
 
     // Done-when 6: neither the installation tokens nor the private key are anywhere.
