@@ -1,9 +1,8 @@
 import { BriefwrightError, LanguageModelError, describeError } from "../domain/errors.ts";
 import { storeFileTree } from "../domain/files.ts";
-import type { RoundOutcome, TaskRequest } from "../domain/task.ts";
+import type { RoundOutcome } from "../domain/task.ts";
 import { scanSecrets } from "../gate/secret-scan-rule.ts";
-import type { AnalyzedAttachment } from "./analyze-stage.ts";
-import { assemble } from "./assemble-stage.ts";
+import { assemble, type AssembleInput } from "./assemble-stage.ts";
 import type { Build } from "./build-stage.ts";
 import type { RoundBudget } from "./round-budget.ts";
 
@@ -16,16 +15,11 @@ export interface FallbackReason {
   readonly reason: string;
 }
 
-export interface FallbackInput {
-  readonly request: TaskRequest;
-  readonly attachments: readonly AnalyzedAttachment[];
-  /** Round N > 1: the repository as it stands; kept whole, only README.md changes. */
-  readonly current?: ReadonlyMap<string, Buffer>;
-  readonly rounds: readonly { readonly round: number; readonly brief: string }[];
-  readonly repoUrl: string;
-  readonly pagesUrl: string;
-  readonly licenseHolder: string;
-  readonly acceptedAt: number;
+/**
+ * What `assemble` takes for a round, without a model's files (round N > 1: `current` is the
+ * repository as it stands, kept whole; only README.md changes), plus what the fallback needs.
+ */
+export interface FallbackInput extends Pick<AssembleInput, "request" | "attachments" | "current" | "rounds" | "repoUrl" | "pagesUrl" | "licenseHolder" | "acceptedAt"> {
   readonly knownSecrets: readonly string[];
   readonly why: FallbackReason;
 }
